@@ -1,0 +1,210 @@
+"""Load scenarios: YAML -> validated model, every problem located in the file.
+
+A scenario lives in `dialogues/<id>/scenario.yaml`, its clips below the same folder. Loading a
+folder never lets one broken scenario stop the others: the catalogue keeps what loaded and lists
+what did not, with every error's file, line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bot.scenario import model as m
+from bot.scenario.checks import check_scenario
+from bot.scenario.problems import Problem, ScenarioError
+from bot.scenario.yamlsource import Located, Path_, YamlError, read_yaml
+
+SCENARIO_FILE = "scenario.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedScenario:
+    scenario: m.Scenario
+    source: str
+    content_hash: str
+    path: Path
+    folder: Path
+
+    @property
+    def id(self) -> str:
+        return self.scenario.id
+
+
+@dataclass(slots=True)
+class Catalogue:
+    """Every scenario that loaded, by id, and every file that did not."""
+
+    scenarios: dict[str, LoadedScenario] = field(default_factory=dict)
+    failures: list[ScenarioError] = field(default_factory=list)
+
+    def get(self, scenario_id: str) -> LoadedScenario | None:
+        return self.scenarios.get(scenario_id)
+
+    def __iter__(self) -> Iterator[LoadedScenario]:
+        return iter(sorted(self.scenarios.values(), key=lambda s: s.id))
+
+    def __len__(self) -> int:
+        return len(self.scenarios)
+
+
+def content_hash(source: str) -> str:
+    """The version of a scenario: the SHA-256 of its YAML text."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def load_scenario(path: Path, *, display_name: str | None = None) -> LoadedScenario:
+    """Load one scenario file, raising `ScenarioError` with every problem found."""
+    name = display_name or str(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(name, [Problem(name, 1, 1, f"cannot read the file: {exc}")]) from None
+    return load_scenario_text(source, name, folder=path.parent, path=path)
+
+
+def load_scenario_text(
+    source: str, name: str, *, folder: Path | None = None, path: Path | None = None
+) -> LoadedScenario:
+    """Load a scenario from its text (a stored version, a test); clips resolve in `folder`."""
+    try:
+        located = read_yaml(source)
+    except YamlError as exc:
+        problem = Problem(name, exc.position.line, exc.position.column, exc.message, exc.hint)
+        raise ScenarioError(name, [problem]) from None
+    if not isinstance(located.data, dict):
+        raise ScenarioError(
+            name, [Problem(name, 1, 1, "a scenario must be a mapping of fields such as 'id:'")]
+        )
+    try:
+        scenario = m.Scenario.model_validate(located.data)
+    except ValidationError as exc:
+        raise ScenarioError(name, list(_validation_problems(exc, located, name))) from None
+    problems = [
+        Problem(name, *_where(located, path_), message, hint, code)
+        for path_, message, hint, code in check_scenario(scenario, folder)
+    ]
+    if problems:
+        raise ScenarioError(name, problems)
+    return LoadedScenario(
+        scenario=scenario,
+        source=source,
+        content_hash=content_hash(source),
+        path=path or Path(name),
+        folder=folder or Path(),
+    )
+
+
+def scenario_files(root: Path) -> list[Path]:
+    """`root/<id>/scenario.yaml` for every scenario folder, or `root` itself if it is a file."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.glob(f"*/{SCENARIO_FILE}") if p.is_file())
+
+
+def load_catalogue(roots: Iterable[Path]) -> Catalogue:
+    catalogue = Catalogue()
+    for root in roots:
+        for file in scenario_files(root):
+            try:
+                loaded = load_scenario(file)
+            except ScenarioError as exc:
+                catalogue.failures.append(exc)
+                continue
+            if (other := catalogue.scenarios.get(loaded.id)) is not None:
+                message = f"the id '{loaded.id}' is already used by {other.path}"
+                catalogue.failures.append(
+                    ScenarioError(str(file), [Problem(str(file), 1, 1, message, "rename one id")])
+                )
+                continue
+            catalogue.scenarios[loaded.id] = loaded
+    return catalogue
+
+
+def _where(located: Located, path: Path_) -> tuple[int, int]:
+    position = located.position_of(path)
+    return position.line, position.column
+
+
+def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path_, str | int | None]:
+    """Drop pydantic's union/validator tags from `loc`, keeping the part that exists in data."""
+    path: list[str | int] = []
+    current = data
+    for part in loc:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):  # noqa: SIM114
+            current = current[part]
+        elif isinstance(part, str) and _is_validator_tag(part):
+            continue
+        else:
+            return tuple(path), part
+        path.append(part)
+    return tuple(path), None
+
+
+def _is_validator_tag(part: str) -> bool:
+    """pydantic names union members and validators in `loc` (`list[Branch]`, `function-after`)."""
+    return "[" in part or "-" in part or part in {"int", "str", "bool"}
+
+
+def _field_names() -> list[str]:
+    names: set[str] = set()
+    for value in vars(m).values():
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            names.update(value.model_fields)
+    return sorted(names)
+
+
+_KNOWN_FIELDS = _field_names()
+
+
+def _validation_problems(exc: ValidationError, located: Located, name: str) -> Iterator[Problem]:
+    seen: set[Path_] = set()
+    for error in exc.errors(include_url=False):
+        path, missing = _data_path(tuple(error["loc"]), located.data)
+        if path in seen:
+            continue  # one message per place: unions report once per alternative
+        seen.add(path)
+        message, hint = _explain(error, path, missing)
+        yield Problem(name, *_where(located, path), message, hint, "SP001")
+
+
+def _explain(error: Any, path: Path_, missing: str | int | None) -> tuple[str, str]:
+    kind = error["type"]
+    where = _dotted(path)
+    if kind == "missing":
+        return f"'{missing}' is required in {where}", f"add '{missing}:' here"
+    if kind == "extra_forbidden":
+        unknown = str(path[-1]) if path else "?"
+        close = difflib.get_close_matches(unknown, _KNOWN_FIELDS, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
+        return f"unknown field '{unknown}'", hint
+    if kind == "string_pattern_mismatch" and path and path[-1] == "id":
+        return f"{where}: invalid id", "use lower-case letters, digits, '_', '-' and '.'"
+    if kind == "string_pattern_mismatch" and path and path[-1] == "code":
+        return f"{where}: '{error['input']}' is not a code of this kind", _code_hint(path)
+    return f"{where}: {error['msg']}", ""
+
+
+def _code_hint(path: Path_) -> str:
+    parent = str(path[-2]) if len(path) > 1 else ""
+    return {
+        "critical": "critical errors are written CE.NAME, e.g. CE.TIPOFF",
+        "referral": "referrals are written REF.NAME, e.g. REF.KCIK",
+    }.get(parent, "rubric codes are written like Q+OPEN or S-PRESENT")
+
+
+def _dotted(path: Path_) -> str:
+    if not path:
+        return "the scenario"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
