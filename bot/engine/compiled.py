@@ -174,7 +174,7 @@ class CompiledScenario:
         else:
             for branch in target:
                 guard = self._guard(branch.when)
-                conditions: list[Callable[..., bool | None]] = [guard] if guard else []
+                conditions: list[str | Callable[..., bool | None]] = [guard] if guard else []
                 machine.add_transition(trigger, source, branch.to, conditions=conditions)
 
     def _guard(self, source: str | None) -> Callable[[], bool] | None:

@@ -139,8 +139,8 @@ def _data_path(loc: tuple[int | str, ...], data: Any) -> tuple[Path_, str | int 
     for part in loc:
         if isinstance(current, dict) and part in current:
             current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):  # noqa: SIM114
-            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]  # a separate branch so mypy knows `part` is an int here
         elif isinstance(part, str) and _is_validator_tag(part):
             continue
         else:
