@@ -136,13 +136,13 @@ def _compile_compare(
     names: set[str],
     depth: int,
 ) -> Evaluator:
-    operands = [_compile(e, variables, names, depth) for e in [left, *comparators]]
     checks = []
     for op in ops:
         fn = _COMPARE.get(type(op))
         if fn is None:
             raise ExpressionError("only ==, !=, <, <=, >, >= compare values", _col(left))
         checks.append(fn)
+    operands = [_compile(e, variables, names, depth) for e in [left, *comparators]]
 
     def compare(env: Env) -> bool:
         values = [o(env) for o in operands]

@@ -8,8 +8,10 @@ what did not, with every error's file, line and column.
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,25 @@ def load_scenario_text(
     source: str, name: str, *, folder: Path | None = None, path: Path | None = None
 ) -> LoadedScenario:
     """Load a scenario from its text (a stored version, a test); clips resolve in `folder`."""
+    with _collector_paused():
+        return _load(source, name, folder, path)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building a large scenario allocates hundreds of thousands of acyclic objects; the cyclic
+    collector would rescan the growing heap over and over (a 10,000-node file took 13 s instead
+    of 9 s with it running)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(source: str, name: str, folder: Path | None, path: Path | None) -> LoadedScenario:
     try:
         located = read_yaml(source)
     except YamlError as exc:

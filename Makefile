@@ -1,0 +1,48 @@
+# Signpost: `make play` to try it, `make test` to check everything. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstall whenever the project's dependencies change.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install play test check unit services bench soak schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,media]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+play: install
+	$(BIN)/signpost play
+
+## Everything CI runs: static checks, then the whole test suite against real services.
+test: install services check unit
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/signpost schema --check
+
+unit: install
+	. tools/test-env.sh && $(BIN)/python -m pytest
+
+## Start PostgreSQL and Redis on loopback if this machine has them and they are down.
+services:
+	@bash tools/services.sh
+
+bench: install services
+	. tools/test-env.sh && $(BIN)/python -m bench
+
+schema: install
+	$(BIN)/signpost schema
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info

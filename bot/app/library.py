@@ -1,0 +1,68 @@
+"""Scenario versions by content hash, each compiled once and shared by all its sessions.
+
+New sessions take the current version of a scenario; a session always continues on the
+version it started with, loaded back from the store by its hash if the files changed since.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.app.ports import SessionStore
+from bot.engine.compiled import CompiledScenario
+from bot.engine.engine import Engine
+from bot.scenario.loader import Catalogue, LoadedScenario, load_scenario_text
+from bot.scoring.interview import Interview
+
+
+class UnknownScenarioError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    loaded: LoadedScenario
+    interview: Interview
+
+
+class ScenarioLibrary:
+    def __init__(self, catalogue: Catalogue, store: SessionStore) -> None:
+        self.catalogue = catalogue
+        self._store = store
+        self._versions: dict[str, Version] = {}
+
+    def scenarios(self) -> list[LoadedScenario]:
+        return list(self.catalogue)
+
+    async def current(self, scenario_id: str) -> Version:
+        loaded = self.catalogue.get(scenario_id)
+        if loaded is None:
+            raise UnknownScenarioError(scenario_id)
+        version = self._versions.get(loaded.content_hash)
+        if version is None:
+            await self._store.save_scenario_version(loaded.id, loaded.content_hash, loaded.source)
+            version = self._compile(loaded)
+        return version
+
+    async def version(self, content_hash: str, scenario_id: str) -> Version:
+        """The exact version a session started on, from memory, the files or the store."""
+        if (version := self._versions.get(content_hash)) is not None:
+            return version
+        loaded = self.catalogue.get(scenario_id)
+        if loaded is not None and loaded.content_hash == content_hash:
+            return self._compile(loaded)
+        source = await self._store.scenario_source(content_hash)
+        if source is None:
+            raise UnknownScenarioError(f"{scenario_id}@{content_hash[:12]}")
+        folder = loaded.folder if loaded is not None else Path()
+        stored = load_scenario_text(source, f"{scenario_id}@{content_hash[:12]}", folder=None)
+        return self._compile(
+            LoadedScenario(stored.scenario, source, content_hash, folder / "scenario.yaml", folder)
+        )
+
+    def _compile(self, loaded: LoadedScenario) -> Version:
+        engine = Engine(CompiledScenario(loaded.scenario, loaded.content_hash), loaded.folder)
+        version = Version(loaded, Interview(engine))
+        self._versions[loaded.content_hash] = version
+        return version

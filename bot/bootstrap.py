@@ -1,0 +1,34 @@
+"""Wiring: settings -> store, scenario library and service. The only place that knows all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.app.library import ScenarioLibrary
+from bot.app.service import TrainingService
+from bot.config import Settings
+from bot.scenario.loader import Catalogue, load_catalogue
+from storage import SqlStore
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    settings: Settings
+    catalogue: Catalogue
+    store: SqlStore
+    library: ScenarioLibrary
+    service: TrainingService
+
+
+@asynccontextmanager
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    catalogue = load_catalogue([settings.dialogues])
+    store = await SqlStore.open(settings.database_url.get_secret_value())
+    try:
+        library = ScenarioLibrary(catalogue, store)
+        service = TrainingService(library, store, default_mode=settings.mode)
+        yield Runtime(settings, catalogue, store, library, service)
+    finally:
+        await store.close()

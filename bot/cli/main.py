@@ -1,0 +1,211 @@
+"""`signpost`: play, list scenarios, regenerate the schema, manage the database."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from adapters.console.console import PLATFORM, ConsoleSession
+from bot.bootstrap import runtime
+from bot.config import Settings
+from bot.scenario.loader import load_catalogue
+from bot.scenario.model import Scenario
+
+app = typer.Typer(
+    help="Signpost: role-play training for first-contact interviews.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+out = Console()
+err = Console(stderr=True)
+
+SCHEMA_PATH = Path("dialogues/schema.json")
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            name = "SIGNPOST_" + "_".join(str(p) for p in error["loc"]).upper()
+            err.print(f"[red]configuration error:[/] {name}: {error['msg']}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def play(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario id (default: the configured one).")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue your last session.")] = False,
+    script: Annotated[
+        Path | None, typer.Option(help="Read the trainee's inputs from this file, one per line.")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="en or pl.")] = None,
+    mode: Annotated[str | None, typer.Option(help="coach (feedback each turn) or exam.")] = None,
+    trainee: Annotated[
+        str | None, typer.Option(help="Who is playing (default: your login).")
+    ] = None,
+) -> None:
+    """Play a scenario in the terminal."""
+    config = settings()
+    if language is not None and language not in ("en", "pl"):
+        err.print("[red]--language must be en or pl[/]")
+        raise typer.Exit(2)
+    if mode is not None and mode not in ("coach", "exam"):
+        err.print("[red]--mode must be coach or exam[/]")
+        raise typer.Exit(2)
+    lines: list[str] | None = None
+    if script is not None:
+        try:
+            lines = script.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"[red]cannot read {script}: {exc}[/]")
+            raise typer.Exit(2) from None
+    code = asyncio.run(
+        _play(
+            config,
+            scenario or config.default_scenario,
+            resume=resume,
+            lines=lines,
+            language=language or config.language,
+            mode=mode,  # type: ignore[arg-type]
+            trainee=trainee or _login(),
+        )
+    )
+    raise typer.Exit(code)
+
+
+async def _play(
+    config: Settings,
+    scenario_id: str,
+    *,
+    resume: bool,
+    lines: list[str] | None,
+    language: str,
+    mode: Literal["coach", "exam"] | None,
+    trainee: str,
+) -> int:
+    async with runtime(config) as rt:
+        for failure in rt.catalogue.failures:
+            err.print(f"[yellow]skipped a scenario that does not load:[/]\n{failure}")
+        person = await rt.store.trainee(PLATFORM, trainee, language=language)
+        session = ConsoleSession(rt.service, out, trainee, language)
+        if resume:
+            replies = await rt.service.resume(person)
+        else:
+            if rt.catalogue.get(scenario_id) is None:
+                known = ", ".join(s.id for s in rt.catalogue) or "none"
+                err.print(f"[red]no scenario '{scenario_id}'[/] (available: {known})")
+                return 1
+            replies = await rt.service.start(person, scenario_id, language=language, mode=mode)
+        session.show(replies)
+        if lines is not None:
+            await session.scripted(iter(lines))
+        else:
+            await session.interactive()
+    return 0
+
+
+@app.command()
+def scenarios(
+    folder: Annotated[Path | None, typer.Option(help="Scenarios folder.")] = None,
+) -> None:
+    """List the scenarios, and every one that does not load with its errors."""
+    root = folder or settings().dialogues
+    catalogue = load_catalogue([root])
+    table = Table(title=f"Scenarios in {root}")
+    for column in ("id", "title", "languages", "minutes", "difficulty", "nodes"):
+        table.add_column(column)
+    for loaded in catalogue:
+        s = loaded.scenario
+        title = s.title.get("en") or next(iter(s.title.values()))
+        table.add_row(
+            s.id, title, ", ".join(s.languages), str(s.minutes), s.difficulty, str(len(s.nodes))
+        )
+    out.print(table)
+    for failure in catalogue.failures:
+        err.print(f"[red]does not load:[/]\n{failure}")
+    raise typer.Exit(1 if catalogue.failures else 0)
+
+
+def schema_text() -> str:
+    schema = Scenario.model_json_schema()
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Signpost scenario",
+        "description": "A role-play interview for Signpost (dialogues/<id>/scenario.yaml).",
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+@app.command()
+def schema(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the file is out of date.")
+    ] = False,
+    path: Annotated[Path, typer.Option(help="Where the schema lives.")] = SCHEMA_PATH,
+) -> None:
+    """Write the JSON Schema of the scenario format (for editors) from the models."""
+    text = schema_text()
+    if check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != text:
+            err.print(f"[red]{path} is out of date:[/] run `signpost schema`")
+            raise typer.Exit(1)
+        out.print(f"{path} is up to date")
+        return
+    path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {path}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from storage.migrate import upgrade
+
+    upgrade(settings().database_url.get_secret_value(), revision)
+    out.print(f"database upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ('base' removes every table)."""
+    from storage.migrate import downgrade
+
+    downgrade(settings().database_url.get_secret_value(), revision)
+    out.print(f"database downgraded to {revision}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from storage.migrate import current
+
+    out.print(current(settings().database_url.get_secret_value()) or "(empty database)")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "trainee"
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
