@@ -100,3 +100,11 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\xfa")
     with pytest.raises(ScenarioError, match="cannot read the file"):
         load_scenario(path)
+
+
+def test_the_authoring_guide_example_is_the_tested_scenario() -> None:
+    guide = (HERE.parent / "dialogues" / "README.md").read_text(encoding="utf-8")
+    example = guide.split("```yaml\n")[-1].split("```")[0]
+    assert load_scenario_text(example, "guide").id == "mini"
+    body = lambda text: text.split("\n", 1)[1]  # noqa: E731 - the schema hint line differs
+    assert body(example) == body(MINI.read_text(encoding="utf-8"))

@@ -14,8 +14,6 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from adapters.console.console import PLATFORM, ConsoleSession
-from bot.bootstrap import runtime
 from bot.config import Settings
 from bot.scenario.loader import load_catalogue
 from bot.scenario.model import Scenario
@@ -97,6 +95,10 @@ async def _play(
     mode: Literal["coach", "exam"] | None,
     trainee: str,
 ) -> int:
+    # Imported here: listing scenarios or writing the schema should not load the whole stack.
+    from adapters.console.console import PLATFORM, ConsoleSession
+    from bot.bootstrap import runtime
+
     async with runtime(config) as rt:
         for failure in rt.catalogue.failures:
             err.print(f"[yellow]skipped a scenario that does not load:[/]\n{failure}")

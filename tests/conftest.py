@@ -1,0 +1,30 @@
+"""Shared fixtures: the mini scenario compiled, and a fresh engine on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine.compiled import CompiledScenario
+from bot.engine.engine import Engine
+from bot.scenario.loader import LoadedScenario, load_scenario
+
+HERE = Path(__file__).parent
+MINI = HERE / "scenarios" / "mini" / "scenario.yaml"
+DIALOGUES = HERE.parent / "dialogues"
+
+
+@pytest.fixture(scope="session")
+def mini() -> LoadedScenario:
+    return load_scenario(MINI)
+
+
+@pytest.fixture
+def engine(mini: LoadedScenario) -> Engine:
+    return Engine(CompiledScenario(mini.scenario, mini.content_hash), mini.folder)
+
+
+@pytest.fixture(scope="session")
+def mini_source() -> str:
+    return MINI.read_text(encoding="utf-8")
