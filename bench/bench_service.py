@@ -1,0 +1,81 @@
+"""Engine plus storage, through the use cases: every turn committed before it is answered.
+
+N trainees play concurrently (asyncio tasks), each pressing the first button of every turn.
+Latency is measured around `TrainingService.handle`, i.e. from the trainee's input to the reply
+being ready to send, including the durable commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import big_scenario, summary
+from bot.app.library import ScenarioLibrary
+from bot.app.messages import ButtonsOut, Incoming
+from bot.app.service import TrainingService
+from bot.scenario.loader import Catalogue
+from storage import SqlStore
+
+
+async def play(service: TrainingService, trainees: int, turns: int) -> dict[str, float]:
+    scenario_id = big_scenario().id
+    latencies: list[float] = []
+
+    async def trainee(n: int) -> None:
+        user = f"bench-{trainees}-{n}"
+        replies = await service.handle(Incoming("bench", user, text=f"/start {scenario_id}"))
+        for turn in range(turns):
+            buttons = next(r for r in reversed(replies) if isinstance(r, ButtonsOut))
+            incoming = Incoming("bench", user, button=buttons.buttons[0].data, key=f"{n}:{turn}")
+            t0 = time.perf_counter_ns()
+            replies = await service.handle(incoming)
+            latencies.append((time.perf_counter_ns() - t0) / 1e6)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(trainee(n) for n in range(trainees)))
+    return summary(latencies, time.perf_counter() - began)
+
+
+async def run_backend(url: str) -> dict[int, dict[str, float]]:
+    store = await SqlStore.open(url)
+    try:
+        catalogue = Catalogue()
+        loaded = big_scenario()
+        catalogue.scenarios[loaded.id] = loaded
+        service = TrainingService(ScenarioLibrary(catalogue, store), store)
+        return {n: await play(service, n, turns) for n, turns in ((1, 300), (100, 20), (1000, 10))}
+    finally:
+        await store.close()
+
+
+async def fresh_postgres(base: str) -> str | None:
+    """A new empty database next to `base` (dropped and recreated), or None if unreachable."""
+    import asyncpg
+
+    dsn = base.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return None
+    try:
+        await conn.execute("DROP DATABASE IF EXISTS signpost_bench WITH (FORCE)")
+        await conn.execute("CREATE DATABASE signpost_bench")
+    finally:
+        await conn.close()
+    return base.rsplit("/", 1)[0] + "/signpost_bench"
+
+
+def run(postgres_url: str | None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        results["SQLite"] = asyncio.run(run_backend(url))
+    if postgres_url:
+        fresh = asyncio.run(fresh_postgres(postgres_url))
+        if fresh:
+            results["PostgreSQL"] = asyncio.run(run_backend(fresh))
+    return results

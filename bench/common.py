@@ -1,0 +1,64 @@
+"""Shared helpers: percentiles, the machine description, the 2,000-node scenario."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from functools import cache
+from pathlib import Path
+
+from bot.engine.compiled import CompiledScenario
+from bot.engine.engine import Engine
+from bot.scenario.loader import LoadedScenario, load_scenario_text
+from bot.scenario.synthetic import synthetic_yaml
+from bot.scoring.interview import Interview
+
+SCENARIO_NODES = 2000
+
+
+def percentile(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(latencies_ms: list[float], seconds: float) -> dict[str, float]:
+    return {
+        "turns": len(latencies_ms),
+        "turns_per_s": len(latencies_ms) / seconds if seconds else float("nan"),
+        "p50_ms": percentile(latencies_ms, 50),
+        "p99_ms": percentile(latencies_ms, 99),
+        "mean_ms": statistics.fmean(latencies_ms) if latencies_ms else float("nan"),
+    }
+
+
+@cache
+def big_scenario(nodes: int = SCENARIO_NODES) -> LoadedScenario:
+    return load_scenario_text(synthetic_yaml(nodes), f"synthetic-{nodes}")
+
+
+def big_interview(nodes: int = SCENARIO_NODES) -> Interview:
+    loaded = big_scenario(nodes)
+    return Interview(Engine(CompiledScenario(loaded.scenario, loaded.content_hash)))
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    return (
+        f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores{memory}, "
+        f"Python {platform.python_version()}"
+    )

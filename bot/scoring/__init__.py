@@ -1,0 +1,1 @@
+"""Scoring: question form, intent matching, rubric deltas and the debrief."""
