@@ -46,7 +46,8 @@ def render(engine: dict[str, Any], service: dict[str, Any]) -> str:
         "",
         "| design | bytes per session | start ms |",
         "|---|---|---|",
-        f"| Signpost: shared compiled machine, session as data | {ours['bytes_per_session']:,.0f} | "
+        "| Signpost: shared compiled machine, session as data | "
+        f"{ours['bytes_per_session']:,.0f} | "
         f"{ours['start_ms']:.3f} |",
         f"| naive: one `transitions.Machine` per session | {naive['bytes_per_session']:,.0f} | "
         f"{naive['start_ms']:.1f} |",

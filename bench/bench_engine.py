@@ -20,9 +20,7 @@ from bot.scoring.interview import Interview, TurnResult
 
 def turn_latency(interview: Interview, sessions: int, turns: int) -> dict[str, float]:
     """Round-robin over `sessions` live sessions, `turns` button presses each."""
-    results: list[TurnResult] = [
-        interview.start(seed=i, language="en") for i in range(sessions)
-    ]
+    results: list[TurnResult] = [interview.start(seed=i, language="en") for i in range(sessions)]
     latencies: list[float] = []
     began = time.perf_counter()
     for _ in range(turns):
@@ -81,7 +79,13 @@ def naive_machine_per_session(sessions: int) -> dict[str, float]:
             pass
 
         model = Model()
-        Machine(model=model, states=states, transitions=transitions, initial=states[0], auto_transitions=False)
+        Machine(
+            model=model,
+            states=states,
+            transitions=transitions,
+            initial=states[0],
+            auto_transitions=False,
+        )
         kept.append(model)
     elapsed = time.perf_counter() - t0
     after = tracemalloc.take_snapshot()
@@ -92,7 +96,13 @@ def naive_machine_per_session(sessions: int) -> dict[str, float]:
 
 def naive_shared_machine(sessions: int) -> dict[str, float]:
     states, transitions = _naive_definition()
-    machine = Machine(model=None, states=states, transitions=transitions, initial=states[0], auto_transitions=False)
+    machine = Machine(
+        model=None,
+        states=states,
+        transitions=transitions,
+        initial=states[0],
+        auto_transitions=False,
+    )
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.take_snapshot()
@@ -117,7 +127,9 @@ def run() -> dict[str, Any]:
     t0 = time.perf_counter()
     interview = big_interview()
     compile_s = time.perf_counter() - t0
-    latency = {n: turn_latency(interview, n, turns) for n, turns in ((1, 2000), (100, 40), (1000, 8))}
+    latency = {
+        n: turn_latency(interview, n, turns) for n, turns in ((1, 2000), (100, 40), (1000, 8))
+    }
     ours = session_memory(interview, 1000)
     naive = naive_machine_per_session(10)
     shared = naive_shared_machine(200)

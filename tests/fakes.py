@@ -35,12 +35,18 @@ class MemoryStore:
         if self.down:
             raise StoreUnavailableError("the database is down (test)")
 
-    async def trainee(self, platform: str, external_id: str, *, language: str | None = None) -> Trainee:
+    async def trainee(
+        self, platform: str, external_id: str, *, language: str | None = None
+    ) -> Trainee:
         key = (platform, external_id)
         if key not in self.trainees:
             self._check()
             self.trainees[key] = Trainee(
-                secrets.token_hex(8), f"trainee-{secrets.token_hex(4)}", platform, external_id, language
+                secrets.token_hex(8),
+                f"trainee-{secrets.token_hex(4)}",
+                platform,
+                external_id,
+                language,
             )
         return self.trainees[key]
 

@@ -27,7 +27,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_a_whole_session_through_a_pseudo_terminal(env: dict[str, str]) -> None:
-    child = pexpect.spawn(str(SIGNPOST), ["play", "--trainee", "pty"], env=env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        str(SIGNPOST), ["play", "--trainee", "pty"], env=env, encoding="utf-8", timeout=30
+    )
     try:
         child.expect("Content warning")
         child.expect("What do you do")
@@ -82,7 +84,9 @@ def test_resume_continues_in_a_new_process(env: dict[str, str], tmp_path: Path) 
 def test_polish_session(env: dict[str, str], tmp_path: Path) -> None:
     script = tmp_path / "pl.txt"
     script.write_text("1\nProszę opowiedzieć o podróży\n", encoding="utf-8")
-    done = run(["play", "mini", "--language", "pl", "--script", str(script), "--trainee", "pl"], env)
+    done = run(
+        ["play", "mini", "--language", "pl", "--script", str(script), "--trainee", "pl"], env
+    )
     assert done.returncode == 0, done.stderr
     assert "Ostrzeżenie o treści" in done.stdout and "Pewien mężczyzna zapłacił" in done.stdout
 

@@ -45,7 +45,10 @@ def test_a_choice_updates_variables_says_its_reply_and_moves(engine: Engine) -> 
     assert [s.line_id for s in step.said] == ["separate.interp", "talk.ana"]
     assert step.state.node == "talk" and step.state.turn == 1
     assert step.state.path == ("separate",)
-    assert set(step.state.noticed) == {"IND.BRD_DOCS_HELD_BY_COMPANION", "IND.BRD_COMPANION_ANSWERS"}
+    assert set(step.state.noticed) == {
+        "IND.BRD_DOCS_HELD_BY_COMPANION",
+        "IND.BRD_COMPANION_ANSWERS",
+    }
 
 
 def test_state_dependent_variants(engine: Engine) -> None:
@@ -132,7 +135,9 @@ def test_state_round_trips_through_json(engine: Engine) -> None:
 
 
 def test_start_anywhere_with_preset_values(engine: Engine) -> None:
-    step = engine.start(seed=1, language="en", node="talk", preset={"trust": 9, "controller_near": 0})
+    step = engine.start(
+        seed=1, language="en", node="talk", preset={"trust": 9, "controller_near": 0}
+    )
     assert step.state.node == "talk"
     assert values(engine, step.state) == {"trust": 5, "fear": 3, "controller_near": False}
     with pytest.raises(EngineError, match="no variable 'courage'"):
@@ -162,4 +167,3 @@ def test_sessions_share_one_machine_and_stay_small() -> None:
     assert compiled.machine is machine and len(machine.models) == 1
     assert sys.getsizeof(states[0]) < 200
     assert {s.node for s in states} == {"n1"}
-

@@ -60,9 +60,13 @@ def test_every_choice_of_the_mini_scenario_can_be_pressed(engine: Engine) -> Non
     assert nodes == set(engine.compiled.nodes)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**31 - 1), picks=st.lists(st.integers(0, 50), max_size=40))
-def test_random_walks_keep_every_invariant(mini: LoadedScenario, seed: int, picks: list[int]) -> None:
+def test_random_walks_keep_every_invariant(
+    mini: LoadedScenario, seed: int, picks: list[int]
+) -> None:
     engine = Engine(CompiledScenario(mini.scenario, mini.content_hash), mini.folder)
     state = engine.start(seed=seed, language="pl").state
     for pick in picks:

@@ -25,7 +25,9 @@ def service(mini: LoadedScenario, store: MemoryStore) -> TrainingService:
     return TrainingService(ScenarioLibrary(catalogue, store), store, seeds=lambda: 7)
 
 
-def msg(text: str | None = None, *, button: str | None = None, key: str | None = None, user: str = "u1") -> Incoming:
+def msg(
+    text: str | None = None, *, button: str | None = None, key: str | None = None, user: str = "u1"
+) -> Incoming:
     return Incoming("test", user, text=text, button=button, key=key, language="en")
 
 
@@ -43,19 +45,30 @@ async def test_start_lists_scenarios_and_a_button_starts_one(service: TrainingSe
     assert menu.buttons[0].data == "s:mini"
     replies = await service.handle(msg(button="s:mini"))
     assert "Content warning" in texts(replies)
-    assert [b.label for b in buttons_of(replies).buttons][0].startswith("We speak to each traveller")
+    assert buttons_of(replies).buttons[0].label.startswith("We speak to each traveller")
 
 
 async def test_a_whole_session_to_the_debrief(service: TrainingService, store: MemoryStore) -> None:
     replies = await service.handle(msg("/start mini"))
-    for label in ("We speak", "Tell me about your trip", "You said you must", "Call the coordinator"):
+    for label in (
+        "We speak",
+        "Tell me about your trip",
+        "You said you must",
+        "Call the coordinator",
+    ):
         button = next(b for b in buttons_of(replies).buttons if b.label.startswith(label))
         replies = await service.handle(msg(button=button.data))
     debrief = next(r for r in replies if isinstance(r, DebriefOut))
     assert debrief.debrief.passed and "PASSED" in debrief.text
     (session,) = store.sessions.values()
     assert session.state.status == "ended"
-    assert [t.kind for t in store.log[session.id]] == ["start", "choice", "choice", "choice", "choice"]
+    assert [t.kind for t in store.log[session.id]] == [
+        "start",
+        "choice",
+        "choice",
+        "choice",
+        "choice",
+    ]
 
 
 async def test_coach_feedback_and_exam_silence(service: TrainingService) -> None:
@@ -63,12 +76,17 @@ async def test_coach_feedback_and_exam_silence(service: TrainingService) -> None
     replies = await service.handle(msg(button=buttons_of(replies).buttons[0].data))
     assert any(isinstance(r, TextOut) and r.kind == "feedback" for r in replies)
     service.default_mode = "exam"
-    replies = await service.handle(msg("/restart"))
+    replies = await service.handle(msg("/restart"))  # a restart keeps the session's mode
+    replies = await service.handle(msg(button=buttons_of(replies).buttons[0].data))
+    assert any(isinstance(r, TextOut) and r.kind == "feedback" for r in replies)
+    replies = await service.handle(msg("/start mini"))  # a new session takes the default
     replies = await service.handle(msg(button=buttons_of(replies).buttons[0].data))
     assert not any(isinstance(r, TextOut) and r.kind == "feedback" for r in replies)
 
 
-async def test_the_same_message_is_applied_once(service: TrainingService, store: MemoryStore) -> None:
+async def test_the_same_message_is_applied_once(
+    service: TrainingService, store: MemoryStore
+) -> None:
     replies = await service.handle(msg("/start mini"))
     data = buttons_of(replies).buttons[0].data
     await service.handle(msg(button=data, key="update-1"))
@@ -78,7 +96,9 @@ async def test_the_same_message_is_applied_once(service: TrainingService, store:
     assert len(store.log[session.id]) == 2
 
 
-async def test_stale_and_forged_buttons_change_nothing(service: TrainingService, store: MemoryStore) -> None:
+async def test_stale_and_forged_buttons_change_nothing(
+    service: TrainingService, store: MemoryStore
+) -> None:
     replies = await service.handle(msg("/start mini"))
     first = buttons_of(replies).buttons[0].data
     await service.handle(msg(button=first))
@@ -123,7 +143,9 @@ async def test_nothing_is_answered_for_a_turn_that_was_not_stored(
     assert "Interpreter" in [r.speaker for r in replies if isinstance(r, TextOut)]
 
 
-async def test_a_restarted_service_resumes_from_the_store(mini: LoadedScenario, store: MemoryStore) -> None:
+async def test_a_restarted_service_resumes_from_the_store(
+    mini: LoadedScenario, store: MemoryStore
+) -> None:
     def fresh() -> TrainingService:
         catalogue = Catalogue()
         catalogue.scenarios[mini.id] = mini
@@ -134,12 +156,12 @@ async def test_a_restarted_service_resumes_from_the_store(mini: LoadedScenario, 
     replies = await first.handle(msg(button=buttons_of(replies).buttons[0].data))
     second = fresh()  # a new process: nothing in memory
     replies = await second.handle(msg("Tell me about your trip, in your own words"))
-    assert "A man paid the ticket" in "\n".join(
-        r.text for r in replies if isinstance(r, TextOut)
-    )
+    assert "A man paid the ticket" in "\n".join(r.text for r in replies if isinstance(r, TextOut))
 
 
-async def test_one_trainee_in_order_many_at_once(service: TrainingService, store: MemoryStore) -> None:
+async def test_one_trainee_in_order_many_at_once(
+    service: TrainingService, store: MemoryStore
+) -> None:
     users = [f"u{i}" for i in range(20)]
     starts = await asyncio.gather(*(service.handle(msg("/start mini", user=u)) for u in users))
     datas = [buttons_of(r).buttons[0].data for r in starts]

@@ -116,10 +116,17 @@ def debrief_text(debrief: Debrief, title: str, lang: str) -> str:
         lines += [f"  {c} – {Debrief.indicator_name(c)}" for c in debrief.indicators_missed]
     if debrief.decisions:
         lines.append(t(lang, "debrief_decisions"))
-        for d in debrief.decisions:
-            verdict_word = t(lang, f"verdict_{d.verdict}")
+        for decision in debrief.decisions:
+            verdict_word = t(lang, f"verdict_{decision.verdict}")
             lines.append(
-                "  " + t(lang, "debrief_decision", label=d.label, verdict=verdict_word, why=d.why)
+                "  "
+                + t(
+                    lang,
+                    "debrief_decision",
+                    label=decision.label,
+                    verdict=verdict_word,
+                    why=decision.why,
+                )
             )
     if debrief.hints:
         lines.append(t(lang, "debrief_hints", count=debrief.hints))

@@ -12,6 +12,28 @@ from typing import Final, Literal
 
 from bot.scenario.codes_data import CRITICAL, INDICATORS, RUBRIC, STRENGTHS
 
+__all__ = [
+    "CRITICAL",
+    "CRITICAL_CODES",
+    "CRITICAL_DIMENSION",
+    "CRITICAL_PENALTY",
+    "DEFAULT_WEIGHTS",
+    "DIMENSIONS",
+    "DIMENSION_CODES",
+    "INDICATORS",
+    "INDICATOR_CODES",
+    "REFERRALS",
+    "REFERRAL_CODES",
+    "RUBRIC",
+    "RUBRIC_CODES",
+    "STRENGTHS",
+    "Dimension",
+    "DimensionInfo",
+    "dimension_of",
+    "is_counter_indicator",
+    "is_strong_indicator",
+]
+
 Dimension = Literal["Q", "T", "S", "R", "L", "I", "F", "P"]
 
 

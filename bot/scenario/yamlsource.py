@@ -85,7 +85,7 @@ def read_yaml(text: str) -> Located:
 
 def _pos(event: yaml.Event) -> Position:
     mark = event.start_mark
-    return Position(mark.line + 1, mark.column + 1)
+    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
 
 
 class _Builder:
