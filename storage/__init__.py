@@ -1,1 +1,5 @@
-"""storage"""
+"""Storage: the session event log and snapshots in SQLite or PostgreSQL."""
+
+from storage.store import SqlStore
+
+__all__ = ["SqlStore"]
