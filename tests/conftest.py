@@ -1,4 +1,4 @@
-"""Shared fixtures: the mini scenario compiled, and a fresh engine on it."""
+"""Shared fixtures: the mini scenario, an engine on it, and databases (tests/databases.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import pytest
 from bot.engine.compiled import CompiledScenario
 from bot.engine.engine import Engine
 from bot.scenario.loader import LoadedScenario, load_scenario
+
+pytest_plugins = ["tests.databases"]
 
 HERE = Path(__file__).parent
 MINI = HERE / "scenarios" / "mini" / "scenario.yaml"

@@ -1,0 +1,59 @@
+"""Stores on every backend: SQLite in a temporary folder, and PostgreSQL when it answers.
+
+Each PostgreSQL test gets a database of its own (created from `test`'s server, dropped after),
+so tests never see each other's rows. Set SIGNPOST_TEST_POSTGRES_URL to choose the server; by
+default the local one on 127.0.0.1:5432 is used if it answers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+def postgres_base() -> str:
+    return os.environ.get("SIGNPOST_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+
+
+async def _postgres_reachable(url: str) -> str | None:
+    try:
+        conn = await asyncpg.connect(
+            url.replace("postgresql+asyncpg://", "postgresql://"), timeout=3
+        )
+    except (OSError, asyncpg.PostgresError) as error:
+        return f"PostgreSQL at {url.split('@')[-1]} is not reachable: {type(error).__name__}"
+    await conn.close()
+    return None
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'signpost.db'}"
+        return
+    base = postgres_base()
+    problem = await _postgres_reachable(base)
+    if problem:
+        pytest.skip(problem)
+    name = f"signpost_t_{secrets.token_hex(6)}"
+    admin = base.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
