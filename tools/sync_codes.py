@@ -22,6 +22,8 @@ _TABLE_ROW = re.compile(r"^\|\s*((?:IND|LR|RISK)\.[A-Z_]+)\s*\|\s*([^|]+?)\s*\|(
 _CE_ROW = re.compile(r"^\|\s*(CE\.[A-Z_]+)\s*\|\s*([^|]+?)\s*\|")
 _EXTRA = re.compile(r"\b(IND\.[A-Z_]+)\s*\(([^)]*)\)")
 _NEG = re.compile(r"\bNEG\.[A-Z_]+")
+_DIMENSION_ROW = re.compile(r"^\|\s*DIM\.([A-Z]+)\s*\|\s*([^|]+?)\s*\|", re.MULTILINE)
+_ANY_INDICATOR = re.compile(r"\bIND\.[A-Z_]*[A-Z]")
 _STRENGTH = re.compile(r"[SMW](?:–[SMW])?")
 
 
@@ -40,10 +42,21 @@ def extract(text: str) -> dict[str, dict[str, str]]:
                 strengths[code] = cells[-1]
         elif m := _CE_ROW.match(line):
             critical[m.group(1)] = m.group(2)
+    dimensions = {prefix: name.split(" (")[0] for prefix, name in _DIMENSION_ROW.findall(text)}
+
+    def extra(code: str, detail: str) -> str:
+        prefix = code.split(".", 1)[1].split("_", 1)[0]
+        name = dimensions.get(prefix)
+        return f"{name}: {detail}" if name else detail
+
     for code, desc in _EXTRA.findall(text):
-        indicators.setdefault(code, desc.strip())
+        indicators.setdefault(code, extra(code, desc.strip()))
     for code in sorted(set(_NEG.findall(text))):
         indicators.setdefault(code, "Genuine-traveller signal (counter-indicator)")
+    # Extra codes listed without a description of their own ("IND.AVD_NO_NETWORK, ...").
+    for code in sorted(set(_ANY_INDICATOR.findall(text))):
+        words = code.split(".", 1)[1].split("_", 1)[-1].replace("_", " ").lower()
+        indicators.setdefault(code, extra(code, words))
     return {
         "rubric": rubric,
         "indicators": dict(sorted(indicators.items())),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -50,6 +51,8 @@ from bot.engine.state import Mode, SessionState, Status, Value
 from bot.scoring.interview import Interview, TurnResult
 
 Clock = Callable[[], datetime]
+#: trainees remembered in memory; beyond this the least recently active are looked up again
+TRAINEE_CACHE = 50_000
 
 
 def utc_now() -> datetime:
@@ -73,6 +76,9 @@ class TrainingService:
         self.default_mode: Mode = default_mode
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._sessions: dict[str, SessionRecord] = {}
+        # Who a platform user is never changes; asking the database on every message cost a
+        # read per turn and capped a busy bot at a few hundred turns/s (see BENCHMARKS.md).
+        self._trainees: OrderedDict[tuple[str, str], Trainee] = OrderedDict()
 
     # -- entry point ------------------------------------------------------------------------
 
@@ -83,9 +89,7 @@ class TrainingService:
                 TextOut("warning", t(lang, "too_long", length=len(incoming.text), limit=MAX_TEXT))
             ]
         try:
-            trainee = await self.store.trainee(
-                incoming.platform, incoming.user_id, language=supported(incoming.language)
-            )
+            trainee = await self._trainee(incoming)
         except StoreUnavailableError:
             return [TextOut("error", t(lang, "storage_unavailable"))]
         lock = self._locks.get(trainee.id)
@@ -98,6 +102,24 @@ class TrainingService:
                 return [reply.message]
             except StoreUnavailableError:
                 return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
+
+    async def _trainee(self, incoming: Incoming) -> Trainee:
+        key = (incoming.platform, incoming.user_id)
+        trainee = self._trainees.get(key)
+        if trainee is None:
+            trainee = await self.store.trainee(
+                incoming.platform, incoming.user_id, language=supported(incoming.language)
+            )
+            self._remember(trainee)
+        else:
+            self._trainees.move_to_end(key)
+        return trainee
+
+    def _remember(self, trainee: Trainee) -> None:
+        self._trainees[(trainee.platform, trainee.external_id)] = trainee
+        self._trainees.move_to_end((trainee.platform, trainee.external_id))
+        while len(self._trainees) > TRAINEE_CACHE:
+            self._trainees.popitem(last=False)
 
     async def _dispatch(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
         lang = self._language(trainee)
@@ -368,6 +390,7 @@ class TrainingService:
         if wanted not in ("en", "pl"):
             return [TextOut("info", t(self._language(trainee), "language_usage"))]
         await self.store.set_trainee_language(trainee.id, wanted)
+        self._remember(replace(trainee, language=wanted))
         return [TextOut("info", t(wanted, "language_set"))]
 
     async def _active(self, trainee: Trainee) -> SessionRecord | None:
