@@ -30,3 +30,14 @@ def engine(mini: LoadedScenario) -> Engine:
 @pytest.fixture(scope="session")
 def mini_source() -> str:
     return MINI.read_text(encoding="utf-8")
+
+
+#: lines tests want shown in the run's summary (figures such as the classifier's accuracy)
+REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("Signpost figures")
+        for line in REPORT:
+            terminalreporter.write_line(line)

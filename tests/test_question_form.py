@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.scoring.question_form import QuestionForm, classify_question
+from tests.conftest import REPORT
 
 DATA = Path(__file__).parent / "data"
 CORPUS: list[dict[str, Any]] = yaml.safe_load((DATA / "questions.yaml").read_text("utf-8"))
@@ -40,16 +41,18 @@ def accuracy(cases: list[dict[str, Any]], name: str) -> tuple[float, dict[str, f
         totals[case["lang"]] += 1
         hits[case["lang"]] += ok
         if not ok:
-            confusion[(case["form"], result.form.value)] += 1
+            expected = case["form"] + (" (safety)" if case.get("safety") else "")
+            got = result.form.value + (" (safety)" if result.safety else "")
+            confusion[(expected, got)] += 1
     overall = sum(hits.values()) / sum(totals.values())
     per_language = {lang: hits[lang] / totals[lang] for lang in totals}
-    print(
-        f"\nquestion classifier accuracy on {name}: {overall:.1%} "
+    REPORT.append(
+        f"question classifier accuracy on {name}: {overall:.1%} "
         f"({sum(hits.values())}/{sum(totals.values())}); "
         + ", ".join(f"{lang} {acc:.1%}" for lang, acc in sorted(per_language.items()))
     )
     for (expected, got), count in confusion.most_common():
-        print(f"  {expected} taken for {got}: {count}")
+        REPORT.append(f"  {expected} taken for {got}: {count}")
     return overall, per_language
 
 
