@@ -1,12 +1,20 @@
-"""The schema, as SQLAlchemy Core tables. Created and changed only by Alembic migrations."""
+"""The schema, as SQLAlchemy Core tables. Created and changed only by Alembic migrations.
+
+`storage/migrations/versions/` must produce exactly these tables; a test compares the migrated
+database with this metadata, so a change here without a migration fails CI.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator
 
+# Deterministic constraint names, so that migrations can refer to them on every backend.
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -27,8 +37,33 @@ metadata = MetaData(
     }
 )
 
+#: JSON text on SQLite, binary JSONB on PostgreSQL (smaller, and indexable should we need it).
 Json = JSON().with_variant(JSONB(), "postgresql")
-Stamp = DateTime(timezone=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out on every backend.
+
+    PostgreSQL keeps `timestamptz`; SQLite has no zones and hands back naive values, so they are
+    written in UTC and marked UTC again when read. Naive input is refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a timezone-aware one")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 trainees = Table(
     "trainees",
@@ -37,17 +72,18 @@ trainees = Table(
     # A stable random alias: transcripts and exports name trainees by it, never by platform id.
     Column("alias", String(40), nullable=False, unique=True),
     Column("language", String(8)),
-    Column("created_at", Stamp, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 # Kept apart from `trainees` so that exports can leave platform identities out entirely.
+# The primary key (platform, external_id) is the uniqueness rule: one trainee per identity.
 trainee_identities = Table(
     "trainee_identities",
     metadata,
     Column("platform", String(32), primary_key=True),
     Column("external_id", String(128), primary_key=True),
     Column("trainee_id", String(32), ForeignKey("trainees.id", ondelete="CASCADE"), nullable=False),
-    Column("created_at", Stamp, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 scenario_versions = Table(
@@ -56,7 +92,7 @@ scenario_versions = Table(
     Column("content_hash", String(64), primary_key=True),
     Column("scenario_id", String(60), nullable=False),
     Column("source", Text, nullable=False),
-    Column("created_at", Stamp, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 sessions = Table(
@@ -71,19 +107,23 @@ sessions = Table(
         ForeignKey("scenario_versions.content_hash"),
         nullable=False,
     ),
+    # status, mode and language repeat fields of `state` so that queries need not parse JSON.
     Column("status", String(16), nullable=False),
     Column("mode", String(16), nullable=False),
     Column("language", String(8), nullable=False),
+    #: SessionState.to_dict(): the snapshot as of turn `last_seq`
     Column("state", Json, nullable=False),
     Column("last_seq", Integer, nullable=False),
-    Column("created_at", Stamp, nullable=False),
-    Column("updated_at", Stamp, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # active_session / sessions_of: one trainee's sessions, newest first.
     Index("ix_sessions_trainee_updated", "trainee_id", "updated_at"),
 )
 
 turns = Table(
     "turns",
     metadata,
+    # BIGINT on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the cheap rowid alias.
     Column(
         "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     ),
@@ -93,8 +133,9 @@ turns = Table(
     Column("input", Text, nullable=False),
     Column("input_key", String(128)),
     Column("payload", Json, nullable=False),
-    Column("at", Stamp, nullable=False),
-    # The fencing guard: a stale writer's turn reusing a committed seq is refused.
+    Column("at", UtcDateTime, nullable=False),
+    # The fencing guard: a stale writer's turn reusing a committed seq is refused. Its index
+    # also serves "the log of a session in seq order".
     UniqueConstraint("session_id", "seq", name="uq_turns_session_seq"),
     # The same platform message is applied once per session (NULL keys never collide).
     UniqueConstraint("session_id", "input_key", name="uq_turns_session_input"),

@@ -36,9 +36,18 @@ def test_the_vocabulary_is_complete() -> None:
     assert set(codes.CRITICAL_DIMENSION) == set(codes.CRITICAL_CODES)
     assert sum(codes.DEFAULT_WEIGHTS.values()) == 100
     assert {c[0] for c in codes.RUBRIC_CODES} == set(codes.DIMENSION_CODES)
-    assert {"IND.DOC_RETAINED", "LR.FREE_TO_LEAVE", "NEG.OWN_FUNDS", "IND.AVD_NO_NETWORK"} <= codes.INDICATOR_CODES
-    assert codes.is_strong_indicator("IND.DOC_RETAINED") and not codes.is_strong_indicator("IND.BRD_MEETER")
-    assert codes.is_counter_indicator("NEG.OWN_FUNDS") and not codes.is_counter_indicator("IND.THREATS")
+    assert {
+        "IND.DOC_RETAINED",
+        "LR.FREE_TO_LEAVE",
+        "NEG.OWN_FUNDS",
+        "IND.AVD_NO_NETWORK",
+    } <= codes.INDICATOR_CODES
+    assert codes.is_strong_indicator("IND.DOC_RETAINED") and not codes.is_strong_indicator(
+        "IND.BRD_MEETER"
+    )
+    assert codes.is_counter_indicator("NEG.OWN_FUNDS") and not codes.is_counter_indicator(
+        "IND.THREATS"
+    )
     assert codes.dimension_of("S+PRIVATE") == "S"
     with pytest.raises(ValueError):
         codes.dimension_of("X+NOPE")

@@ -1,183 +1,229 @@
-"""SqlStore against real databases: round trips, dedupe, fencing, group commit, restarts."""
+"""SqlStore round trips on every backend: trainees, scenario versions, sessions and turns."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app.ports import ConflictError, DuplicateInputError, SessionRecord, TurnRecord
+from bot.app.ports import (
+    ConflictError,
+    DuplicateInputError,
+    SessionRecord,
+    SessionStore,
+    StoreError,
+    StoreUnavailableError,
+    TurnRecord,
+)
 from bot.engine.state import SessionState
-from storage import SqlStore, migrate
-
-HASH = "a" * 64
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlStore]:
-    opened = await SqlStore.open(database_url)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+from storage import SqlStore
+from storage import store as store_module
+from storage.ops import state_json
+from tests.storage.conftest import Backend
+from tests.storage.helpers import HASH, SOURCE, new_session, state, turn
 
 
-def state(node: str = "a", *, status: str = "active", turn: int = 0) -> SessionState:
-    return SessionState(
-        scenario_id="s",
-        scenario_hash=HASH,
-        language="pl",
-        mode="coach",
-        seed=1,
-        node=node,
-        values=(1, True),
-        scores=(0,) * 8,
-        status=status,  # type: ignore[arg-type]
-        turn=turn,
-        revealed=(("IND.DECEPTION", 0),),
-        referrals=(("REF.KCIK", "right"),),
-    )
+async def test_it_implements_the_port(store: SqlStore) -> None:
+    port: SessionStore = store  # mypy checks the signatures
+    wanted = {name for name in vars(SessionStore) if not name.startswith("_")}
+    assert wanted and all(callable(getattr(port, name)) for name in wanted)
 
 
-async def new_session(
-    store: SqlStore, session_id: str, user: str = "u", at: datetime | None = None
-) -> SessionRecord:
-    trainee = await store.trainee("test", user)
-    await store.save_scenario_version("s", HASH, "id: s")
-    now = at or datetime.now(UTC)
-    record = SessionRecord(session_id, trainee.id, "s", HASH, state(), 0, now, now)
-    await store.create_session(
-        record, TurnRecord(session_id, 0, "start", "s", None, now, {"seed": 1})
-    )
-    return record
-
-
-def turn(session_id: str, seq: int, key: str | None = None, **payload: object) -> TurnRecord:
-    return TurnRecord(session_id, seq, "choice", f"c{seq}", key, datetime.now(UTC), dict(payload))
-
-
-async def test_trainee_is_created_once_with_a_stable_alias(store: SqlStore) -> None:
+async def test_a_trainee_is_created_once_per_identity_with_a_stable_alias(store: SqlStore) -> None:
     first = await store.trainee("telegram", "42", language="pl")
     again = await store.trainee("telegram", "42", language="en")
     other = await store.trainee("matrix", "42")
-    assert first == again and first.language == "pl"
-    assert first.alias.startswith("trainee-") and first.alias != other.alias
+    assert first == again and first.language == "pl"  # the language is only a first default
+    assert (first.platform, first.external_id) == ("telegram", "42")
+    assert first.alias.startswith("trainee-") and len(first.alias) == len("trainee-") + 8
+    assert other.id != first.id and other.alias != first.alias
     await store.set_trainee_language(first.id, "en")
     assert (await store.trainee("telegram", "42")).language == "en"
 
 
 async def test_concurrent_first_messages_create_one_trainee(store: SqlStore) -> None:
     found = await asyncio.gather(*(store.trainee("telegram", "7") for _ in range(20)))
-    assert len({t.id for t in found}) == 1
+    assert len({t.id for t in found}) == 1 and len({t.alias for t in found}) == 1
 
 
-async def test_scenario_versions_are_kept_once(store: SqlStore) -> None:
-    await asyncio.gather(*(store.save_scenario_version("s", HASH, "id: s") for _ in range(5)))
-    assert await store.scenario_source(HASH) == "id: s"
+async def test_scenario_versions_are_kept_once(backend: Backend, store: SqlStore) -> None:
+    await asyncio.gather(*(store.save_scenario_version("s", HASH, SOURCE) for _ in range(5)))
+    assert await store.scenario_source(HASH) == SOURCE
     assert await store.scenario_source("b" * 64) is None
+    other = await backend.open(migrate=False)  # another process, without our memory of it
+    try:
+        await other.save_scenario_version("s", HASH, SOURCE)
+        assert await other.scenario_source(HASH) == SOURCE
+    finally:
+        await other.close()
 
 
-async def test_session_round_trip_and_turn_log(store: SqlStore) -> None:
-    record = await new_session(store, "s1")
-    final = state("b", turn=2)
-    await store.append_turn(turn("s1", 1, "m1", said=["hola"]), state("b", turn=1))
-    await store.append_turn(turn("s1", 2, "m2"), final)
+async def test_a_session_round_trips(store: SqlStore) -> None:
+    created = await new_session(store, "s1", key="m0")
     loaded = await store.get_session("s1")
-    assert loaded is not None and loaded.state == final and loaded.last_seq == 2
-    assert loaded.created_at == record.created_at.replace(microsecond=loaded.created_at.microsecond)
+    assert loaded == created
+    assert loaded.created_at.tzinfo is not None and loaded.created_at.utcoffset() == timedelta(0)
+    assert loaded.status == "active"
+    (first,) = await store.turns("s1")
+    assert first == TurnRecord("s1", 0, "start", "s", "m0", created.created_at, {"seed": 1})
+    assert await store.get_session("nope") is None
+    assert await store.turns("nope") == []
+
+
+async def test_turns_come_back_in_order_and_the_snapshot_is_the_last_state(
+    store: SqlStore,
+) -> None:
+    await new_session(store, "s1")
+    appended = [turn("s1", seq, f"m{seq}", said=[f"line {seq}"]) for seq in range(1, 6)]
+    for t in appended:
+        await store.append_turn(t, state(f"n{t.seq}", turn=t.seq))
     log = await store.turns("s1")
-    assert [t.seq for t in log] == [0, 1, 2]
-    assert log[1].payload == {"said": ["hola"]} and log[1].input_key == "m1"
-    assert await store.input_seen("s1", "m1") and not await store.input_seen("s1", "nope")
+    assert [t.seq for t in log] == [0, 1, 2, 3, 4, 5]
+    assert list(log[1:]) == appended  # every field, payload and timestamps included
+    loaded = await store.get_session("s1")
+    assert loaded is not None
+    assert loaded.state == state("n5", turn=5) and loaded.last_seq == 5
+    assert loaded.updated_at == appended[-1].at
+    assert await store.input_seen("s1", "m3")
+    assert not await store.input_seen("s1", "m9") and not await store.input_seen("s2", "m3")
 
 
-async def test_duplicate_input_is_refused_and_changes_nothing(store: SqlStore) -> None:
+async def test_a_local_time_is_stored_as_the_same_instant_in_utc(store: SqlStore) -> None:
+    warsaw = datetime(2024, 5, 1, 14, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    await new_session(store, "s1", at=warsaw)
+    loaded = await store.get_session("s1")
+    assert loaded is not None and loaded.created_at == warsaw
+    assert loaded.created_at.tzinfo == UTC
+
+
+async def test_naive_times_and_unstorable_payloads_fail_only_their_call(store: SqlStore) -> None:
+    await new_session(store, "s1")
+    naive = TurnRecord("s1", 1, "text", "hi", None, datetime(2024, 1, 1), {})
+    with pytest.raises(ValueError, match="naive"):
+        await store.append_turn(naive, state("b"))
+    with pytest.raises(TypeError):
+        await store.append_turn(turn("s1", 1, when=datetime.now(UTC)), state("b"))
+    await store.append_turn(turn("s1", 1), state("b"))
+    assert [t.seq for t in await store.turns("s1")] == [0, 1]
+
+
+async def test_active_session_and_history(store: SqlStore) -> None:
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    old = await new_session(store, "old", at=hour_ago)
+    await store.append_turn(turn("old", 1, kind="quit"), state(status="quit"))
+    assert await store.active_session(old.trainee_id) is None
+    await new_session(store, "paused", at=hour_ago + timedelta(minutes=1))
+    await store.append_turn(turn("paused", 1, kind="pause"), state(status="paused"))
+    await new_session(store, "new", at=hour_ago + timedelta(minutes=2))
+    active = await store.active_session(old.trainee_id)
+    assert active is not None and active.id == "paused"  # the most recently updated
+    history = await store.sessions_of(old.trainee_id)
+    assert [s.id for s in history] == ["old", "paused", "new"]
+    assert [s.status for s in history] == ["quit", "paused", "active"]
+    assert await store.sessions_of("nobody") == []
+    assert await store.active_session("nobody") is None
+
+
+async def test_a_duplicate_input_is_refused_and_changes_nothing(store: SqlStore) -> None:
     await new_session(store, "s1")
     await store.append_turn(turn("s1", 1, "update-9"), state("b"))
+    before = await store.get_session("s1")
     with pytest.raises(DuplicateInputError):
         await store.append_turn(turn("s1", 2, "update-9"), state("c"))
-    loaded = await store.get_session("s1")
-    assert loaded is not None and loaded.state.node == "b" and loaded.last_seq == 1
-    assert len(await store.turns("s1")) == 2
+    with pytest.raises(DuplicateInputError):  # the same delivery, same seq: still a duplicate
+        await store.append_turn(turn("s1", 1, "update-9"), state("c"))
+    assert await store.get_session("s1") == before
+    assert [t.seq for t in await store.turns("s1")] == [0, 1]
+    await store.append_turn(turn("s1", 2, None), state("c"))  # NULL keys never collide
+    await store.append_turn(turn("s1", 3, None), state("d"))
 
 
 async def test_a_stale_writer_cannot_overwrite_a_newer_turn(store: SqlStore) -> None:
     await new_session(store, "s1")
-    await store.append_turn(turn("s1", 1), state("b"))
+    await store.append_turn(turn("s1", 1, "a"), state("b"))
     with pytest.raises(ConflictError):
-        await store.append_turn(turn("s1", 1), state("stale"))
+        await store.append_turn(turn("s1", 1, "stale"), state("stale"))
     loaded = await store.get_session("s1")
-    assert loaded is not None and loaded.state.node == "b"
+    assert loaded is not None and loaded.state.node == "b" and loaded.last_seq == 1
+    assert [t.input_key for t in await store.turns("s1")] == [None, "a"]
 
 
-async def test_one_bad_operation_does_not_fail_its_batch(store: SqlStore) -> None:
-    await new_session(store, "s1")
-    await new_session(store, "s2", user="v")
-    await store.append_turn(turn("s1", 1, "k"), state("b"))
-    results = await asyncio.gather(
-        store.append_turn(turn("s1", 2, "k"), state("x")),  # duplicate key
-        store.append_turn(turn("s2", 1, "k"), state("y")),  # same key, other session: fine
-        store.append_turn(turn("s1", 2, "k2"), state("z")),
-        return_exceptions=True,
-    )
-    assert isinstance(results[0], DuplicateInputError)
-    assert results[1] is None and results[2] is None
-    assert [t.seq for t in await store.turns("s1")] == [0, 1, 2]
+async def test_sessions_and_turns_need_what_they_refer_to(store: SqlStore) -> None:
+    record = await new_session(store, "s1")
+    now = record.created_at
+    with pytest.raises(ConflictError):  # the same id again
+        await store.create_session(record, TurnRecord("s1", 0, "start", "s", None, now, {}))
+    stranger = SessionRecord("s2", "no-trainee", "s", HASH, state(), 0, now, now)
+    with pytest.raises(StoreError) as refused:
+        await store.create_session(stranger, TurnRecord("s2", 0, "start", "s", None, now))
+    assert type(refused.value) is StoreError
+    with pytest.raises(StoreError, match="no session"):
+        await store.append_turn(turn("nope", 1), state())
+    with pytest.raises(ValueError):
+        await store.create_session(record, TurnRecord("other", 0, "start", "s", None, now))
 
 
-async def test_many_concurrent_turns_are_group_committed_in_order(store: SqlStore) -> None:
-    ids = [f"s{i}" for i in range(100)]
-    for i, sid in enumerate(ids):
-        await new_session(store, sid, user=f"u{i}")
-    before = store.writer.batches, store.writer.operations
-
-    async def play(sid: str) -> None:
-        for seq in range(1, 6):
-            await store.append_turn(turn(sid, seq, f"{sid}-{seq}"), state(f"n{seq}", turn=seq))
-
-    await asyncio.gather(*(play(sid) for sid in ids))
-    batches = store.writer.batches - before[0]
-    operations = store.writer.operations - before[1]
-    assert operations == 500
-    assert batches < operations / 5, f"{batches} batches for {operations} turns"
-    for sid in ids:
-        assert [t.seq for t in await store.turns(sid)] == [0, 1, 2, 3, 4, 5]
-        loaded = await store.get_session(sid)
-        assert loaded is not None and loaded.state.node == "n5" and loaded.last_seq == 5
-
-
-async def test_active_session_and_history(store: SqlStore) -> None:
-    old = await new_session(store, "old", at=datetime.now(UTC) - timedelta(hours=1))
-    await store.append_turn(turn("old", 1), state(status="ended"))
-    assert await store.active_session(old.trainee_id) is None
-    await new_session(store, "new")
-    await store.append_turn(turn("new", 1), state(status="paused"))
-    active = await store.active_session(old.trainee_id)
-    assert active is not None and active.id == "new"
-    assert [s.id for s in await store.sessions_of(old.trainee_id)] == ["old", "new"]
-
-
-async def test_everything_survives_a_restart(database_url: str) -> None:
-    first = await SqlStore.open(database_url)
-    await new_session(first, "s1")
-    await first.append_turn(turn("s1", 1, "m"), state("b"))
+async def test_everything_survives_a_restart(backend: Backend) -> None:
+    first = await backend.open()
+    trainee = (await first.trainee("telegram", "1")).alias
+    await new_session(first, "s1", user="1")
+    await first.append_turn(turn("s1", 1, "m"), state("b", turn=1))
     await first.close()
-    second = await SqlStore.open(database_url)
+    with pytest.raises(StoreUnavailableError):
+        await first.append_turn(turn("s1", 2), state("c"))
+    second = await backend.open()
     try:
+        assert (await second.trainee("telegram", "1")).alias == trainee
         loaded = await second.get_session("s1")
-        assert loaded is not None and loaded.state.node == "b"
+        assert loaded is not None and loaded.state == state("b", turn=1)
         with pytest.raises(DuplicateInputError):
             await second.append_turn(turn("s1", 2, "m"), state("c"))
+        await second.append_turn(turn("s1", 2, "n"), state("c"))
+        assert [t.seq for t in await second.turns("s1")] == [0, 1, 2]
     finally:
         await second.close()
 
 
-async def test_migrations_go_down_and_up(database_url: str) -> None:
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    assert await asyncio.to_thread(migrate.current, database_url) == "0001"
-    await asyncio.to_thread(migrate.downgrade, database_url, "base")
-    assert await asyncio.to_thread(migrate.current, database_url) is None
-    await asyncio.to_thread(migrate.upgrade, database_url)
-    assert await asyncio.to_thread(migrate.current, database_url) == "0001"
+def test_the_stored_state_is_exactly_to_dict() -> None:
+    # storage builds the JSON without dataclasses.asdict (much faster): it must stay equal.
+    rich = replace(
+        state("n9", status="ended", turn=9),
+        noticed=("IND.DEBT",),
+        missed=("IND.X",),
+        critical=("C1",),
+        outcome="referred",
+        hints=2,
+        misses=1,
+    )
+    assert json.loads(state_json(rich)) == json.loads(json.dumps(rich.to_dict()))
+    assert SessionState.from_dict(json.loads(state_json(rich))) == rich
+
+
+async def test_a_language_change_by_another_process_is_seen_after_the_cache_time(
+    backend: Backend, store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    me = await store.trainee("telegram", "5", language="pl")
+    other = await backend.open(migrate=False)
+    try:
+        await other.set_trainee_language(me.id, "en")
+        assert (await store.trainee("telegram", "5")).language == "pl"  # cached
+        monkeypatch.setattr(store_module, "TRAINEE_CACHE_SECONDS", 0.0)
+        await store.set_trainee_language(me.id, "pl")  # drops our entry...
+        assert (await store.trainee("telegram", "5")).language == "pl"
+        await other.set_trainee_language(me.id, "en")  # ...and nothing is kept for long
+        assert (await store.trainee("telegram", "5")).language == "en"
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:", "sqlite:///x.db", "mysql://h/db"],
+)
+async def test_unusable_urls_are_refused_clearly(url: str) -> None:
+    with pytest.raises(ValueError, match=r"in-memory|unsupported"):
+        await SqlStore.open(url)
