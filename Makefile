@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the project's dependencies change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install play test check unit services bench soak schema clean
+.PHONY: install play test check unit services bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

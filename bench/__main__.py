@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench import bench_engine, bench_service
+from bench import bench_engine, bench_service, bench_storage
 from bench.common import machine_description
 
 OUT = Path("BENCHMARKS.md")
@@ -21,7 +22,16 @@ def _row(name: str, r: dict[str, float]) -> str:
     )
 
 
-def render(engine: dict[str, Any], service: dict[str, Any]) -> str:
+def _service_row(key: tuple[int, float | None], r: dict[str, float]) -> str:
+    trainees, rate = key
+    load = f"{rate:,.0f}/s offered" if rate else "closed loop"
+    return (
+        f"| {trainees:,} | {load} | {r['turns']:,} | {r['turns_per_s']:,.0f} | "
+        f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} |"
+    )
+
+
+def render(engine: dict[str, Any], service: dict[str, Any], storage: list[str]) -> str:
     ours, naive, shared = engine["ours"], engine["naive"], engine["shared"]
     lines = [
         "# Benchmarks",
@@ -29,8 +39,10 @@ def render(engine: dict[str, Any], service: dict[str, Any]) -> str:
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine_description()}",
         "- Command: `make bench` (`python -m bench`)",
-        f"- Scenario: generated, {engine['nodes']:,} nodes (`bot/scenario/synthetic.py`), "
-        f"compiled once in {engine['compile_s']:.2f} s",
+        f"- Scenario: generated, {engine['nodes']:,} nodes, {engine['yaml_bytes'] / 1e6:.1f} MB "
+        f"of YAML (`bot/scenario/synthetic.py`); loaded and validated in "
+        f"{engine['load_s']:.2f} s, compiled once (with the expert path replayed) in "
+        f"{engine['compile_s']:.2f} s",
         "",
         "Targets (issue #2): engine turn p99 under 1 ms; at least 1,000 times less memory per "
         "session than a `transitions.Machine` per session; at least 5,000 committed turns/s on "
@@ -60,18 +72,36 @@ def render(engine: dict[str, Any], service: dict[str, Any]) -> str:
         "",
         "## Engine + storage, through the use cases (each turn committed before its reply)",
         "",
+        "`bench/bench_service.py`: trainees play the 2,000-node scenario through "
+        "`TrainingService.handle`; latency runs from the input to the reply being ready, "
+        "durable commit included. *Closed loop*: each trainee sends again as soon as it is "
+        "answered, which measures capacity (with N trainees always waiting, latency is N / "
+        "throughput). *Offered*: trainees think between turns and together send that many "
+        "inputs per second, which is the latency a trainee sees at that load.",
+        "",
     ]
     for backend, results in service.items():
         lines += [
             f"### {backend}",
             "",
-            "| concurrent trainees | turns | turns/s | p50 ms | p99 ms |",
-            "|---|---|---|---|---|",
-            *(_row(str(n), r) for n, r in results.items()),
+            "| concurrent trainees | load | turns | turns/s | p50 ms | p99 ms |",
+            "|---|---|---|---|---|---|",
+            *(_service_row(key, r) for key, r in results.items()),
             "",
         ]
     if "PostgreSQL" not in service:
         lines += ["PostgreSQL was not reachable in this run, so it has no figures.", ""]
+    lines += [
+        "## Storage alone (`bench/bench_storage.py`)",
+        "",
+        "Each simulated trainee appends ~300-byte turns with a new state snapshot, each committed "
+        "before the call returns; every row is the middle of "
+        f"{bench_storage.REPEAT} runs by p99, with the spread of p99 over the runs.",
+        "",
+        *bench_storage.HEADER,
+        *storage,
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -79,8 +109,11 @@ def main() -> int:
     print("engine ...", flush=True)
     engine = bench_engine.run()
     print("engine + storage ...", flush=True)
-    service = bench_service.run(os.environ.get("SIGNPOST_TEST_POSTGRES_URL"))
-    text = render(engine, service)
+    postgres = os.environ.get("SIGNPOST_TEST_POSTGRES_URL")
+    service = bench_service.run(postgres)
+    print("storage alone ...", flush=True)
+    storage = asyncio.run(bench_storage.table(postgres))
+    text = render(engine, service, storage)
     OUT.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

@@ -201,26 +201,37 @@ def _line(runs: list[dict[str, Any]]) -> str:
     )
 
 
-async def main() -> int:
-    print(
-        "| backend | sessions | load | turns | turns/s | p50 ms | p99 ms | p99 range | "
-        "turns/commit |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
+HEADER = [
+    "| backend | sessions | load | turns | turns/s | p50 ms | p99 ms | p99 range | turns/commit |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
+async def table(postgres_url: str | None = None) -> list[str]:
+    """The whole plan on SQLite and, when it answers, PostgreSQL: one Markdown row each."""
+    rows: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
         for n, (sessions, turns, rate) in enumerate(PLAN):
             runs = []
             for k in range(REPEAT):
                 url = f"sqlite+aiosqlite:///{Path(folder) / f'bench{n}-{k}.db'}"
                 runs.append(await run(url, sessions, turns, rate=rate))
-            print(_line(runs), flush=True)
-    url = os.environ.get("SIGNPOST_TEST_POSTGRES_URL") or POSTGRES
+            rows.append(_line(runs))
+            print(rows[-1], flush=True)
+    url = postgres_url or POSTGRES
     if not await _postgres_answers(url):
-        print(f"PostgreSQL at {url.rsplit('@', 1)[-1]} did not answer: no figures.")
-        return 0
+        rows.append(f"PostgreSQL at {url.rsplit('@', 1)[-1]} did not answer: no figures.")
+        return rows
     for sessions, turns, rate in PLAN:
         runs = [await _in_fresh_schema(url, sessions, turns, rate) for _ in range(REPEAT)]
-        print(_line(runs), flush=True)
+        rows.append(_line(runs))
+        print(rows[-1], flush=True)
+    return rows
+
+
+async def main() -> int:
+    print("\n".join(HEADER))
+    await table(os.environ.get("SIGNPOST_TEST_POSTGRES_URL"))
     return 0
 
 

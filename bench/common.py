@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import time
 from functools import cache
 from pathlib import Path
 
@@ -35,9 +36,22 @@ def summary(latencies_ms: list[float], seconds: float) -> dict[str, float]:
     }
 
 
+#: seconds spent making the big scenario, by step (filled by `big_scenario`)
+TIMINGS: dict[str, float] = {}
+
+
 @cache
 def big_scenario(nodes: int = SCENARIO_NODES) -> LoadedScenario:
-    return load_scenario_text(synthetic_yaml(nodes), f"synthetic-{nodes}")
+    began = time.perf_counter()
+    source = synthetic_yaml(nodes)
+    generated = time.perf_counter()
+    loaded = load_scenario_text(source, f"synthetic-{nodes}")
+    TIMINGS.update(
+        generate_s=generated - began,
+        load_s=time.perf_counter() - generated,
+        yaml_bytes=len(source.encode()),
+    )
+    return loaded
 
 
 def big_interview(nodes: int = SCENARIO_NODES) -> Interview:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.app.library import ScenarioLibrary
+from bot.app.library import ScenarioLibrary, settle_long_lived_objects
 from bot.app.service import TrainingService
 from bot.config import Settings
 from bot.scenario.loader import Catalogue, load_catalogue
@@ -25,6 +25,7 @@ class Runtime:
 @asynccontextmanager
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     catalogue = load_catalogue([settings.dialogues])
+    settle_long_lived_objects()
     store = await SqlStore.open(settings.database_url.get_secret_value())
     try:
         library = ScenarioLibrary(catalogue, store)

@@ -14,6 +14,7 @@ import operator
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 Value = int | bool
 Env = Mapping[str, Value]
@@ -53,6 +54,13 @@ class CompiledExpression:
 
 def compile_expression(source: str, variables: Collection[str]) -> CompiledExpression:
     """Parse and compile `source`; every name must be one of `variables`."""
+    return _compile_cached(source, frozenset(variables))
+
+
+@lru_cache(maxsize=4096)
+def _compile_cached(source: str, variables: frozenset[str]) -> CompiledExpression:
+    """Scenarios repeat the same few conditions on many choices (`trust >= 3`); the compiled
+    function is pure, so one is shared by all of them."""
     text = source.strip()
     if not text:
         raise ExpressionError("the expression is empty")
@@ -63,7 +71,7 @@ def compile_expression(source: str, variables: Collection[str]) -> CompiledExpre
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {exc.msg}", exc.offset or 1) from None
     names: set[str] = set()
-    evaluate = _compile(tree.body, frozenset(variables), names, depth=0)
+    evaluate = _compile(tree.body, variables, names, depth=0)
     return CompiledExpression(text, frozenset(names), evaluate)
 
 

@@ -13,8 +13,9 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,6 +25,7 @@ from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.yamlsource import Located, Path_, YamlError, read_yaml
 
 SCENARIO_FILE = "scenario.yaml"
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +96,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _load(source: str, name: str, folder: Path | None, path: Path | None) -> LoadedScenario:
-    try:
-        located = read_yaml(source)
-    except YamlError as exc:
-        problem = Problem(name, exc.position.line, exc.position.column, exc.message, exc.hint)
-        raise ScenarioError(name, [problem]) from None
-    if not isinstance(located.data, dict):
-        raise ScenarioError(
-            name, [Problem(name, 1, 1, "a scenario must be a mapping of fields such as 'id:'")]
-        )
-    try:
-        scenario = m.Scenario.model_validate(located.data)
-    except ValidationError as exc:
-        raise ScenarioError(name, list(_validation_problems(exc, located, name))) from None
+    scenario, located = _validated(source, name, m.Scenario, "a scenario")
     problems = [
         Problem(name, *_where(located, path_), message, hint, code)
         for path_, message, hint, code in check_scenario(scenario, folder)
@@ -120,6 +110,27 @@ def _load(source: str, name: str, folder: Path | None, path: Path | None) -> Loa
         path=path or Path(name),
         folder=folder or Path(),
     )
+
+
+def load_document(source: str, name: str, model: type[M], what: str) -> tuple[M, Located]:
+    """Any other YAML file of the authoring tools (scenario tests): validated, with positions."""
+    with _collector_paused():
+        return _validated(source, name, model, what)
+
+
+def _validated(source: str, name: str, model: type[M], what: str) -> tuple[M, Located]:
+    try:
+        located = read_yaml(source)
+    except YamlError as exc:
+        problem = Problem(name, exc.position.line, exc.position.column, exc.message, exc.hint)
+        raise ScenarioError(name, [problem]) from None
+    if not isinstance(located.data, dict):
+        message = f"{what} must be a mapping of fields such as 'id:'"
+        raise ScenarioError(name, [Problem(name, 1, 1, message)])
+    try:
+        return model.model_validate(located.data), located
+    except ValidationError as exc:
+        raise ScenarioError(name, list(_validation_problems(exc, located, name, model))) from None
 
 
 def scenario_files(root: Path) -> list[Path]:
@@ -175,36 +186,48 @@ def _is_validator_tag(part: str) -> bool:
     return "[" in part or "-" in part or part in {"int", "str", "bool"}
 
 
-def _field_names() -> list[str]:
+@cache
+def _field_names(model: type[BaseModel]) -> list[str]:
+    """Every field name of `model` and of the models nested in it: spelling suggestions."""
     names: set[str] = set()
-    for value in vars(m).values():
-        if isinstance(value, type) and issubclass(value, BaseModel):
-            names.update(value.model_fields)
+    pending: list[Any] = [model]
+    seen: set[Any] = set()
+    while pending:
+        item = pending.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            names.update(item.model_fields)
+            pending.extend(f.annotation for f in item.model_fields.values())
+        else:
+            pending.extend(get_args(item))
     return sorted(names)
 
 
-_KNOWN_FIELDS = _field_names()
-
-
-def _validation_problems(exc: ValidationError, located: Located, name: str) -> Iterator[Problem]:
+def _validation_problems(
+    exc: ValidationError, located: Located, name: str, model: type[BaseModel]
+) -> Iterator[Problem]:
     seen: set[Path_] = set()
     for error in exc.errors(include_url=False):
         path, missing = _data_path(tuple(error["loc"]), located.data)
         if path in seen:
             continue  # one message per place: unions report once per alternative
         seen.add(path)
-        message, hint = _explain(error, path, missing)
+        message, hint = _explain(error, path, missing, model)
         yield Problem(name, *_where(located, path), message, hint, "SP001")
 
 
-def _explain(error: Any, path: Path_, missing: str | int | None) -> tuple[str, str]:
+def _explain(
+    error: Any, path: Path_, missing: str | int | None, model: type[BaseModel]
+) -> tuple[str, str]:
     kind = error["type"]
     where = _dotted(path)
     if kind == "missing":
         return f"'{missing}' is required in {where}", f"add '{missing}:' here"
     if kind == "extra_forbidden":
         unknown = str(path[-1]) if path else "?"
-        close = difflib.get_close_matches(unknown, _KNOWN_FIELDS, n=1)
+        close = difflib.get_close_matches(unknown, _field_names(model), n=1)
         hint = f"did you mean '{close[0]}'?" if close else "remove it or check the spelling"
         return f"unknown field '{unknown}'", hint
     if kind == "string_pattern_mismatch" and path and path[-1] == "id":
