@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli import authoring
 from bot.config import Settings
 from bot.scenario.loader import load_catalogue
 from bot.scenario.model import Scenario
@@ -204,6 +205,9 @@ def _login() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "trainee"
+
+
+authoring.register(app)
 
 
 def main() -> None:

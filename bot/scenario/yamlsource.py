@@ -52,6 +52,11 @@ class YamlError(Exception):
 class Located:
     data: Any
     positions: dict[Path_, Position] = field(default_factory=dict)
+    #: only when asked for (`read_yaml(text, spans=True)`), for tools that edit the text:
+    #: (start, end) character offsets of every scalar value, and of every mapping with whether
+    #: it is written in flow style (`{a: 1}`)
+    spans: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    mappings: dict[Path_, tuple[int, int, bool]] = field(default_factory=dict)
 
     def position_of(self, path: Path_) -> Position:
         """The position of `path`, or of its nearest written ancestor."""
@@ -62,7 +67,7 @@ class Located:
         return Position(1, 1)
 
 
-def read_yaml(text: str) -> Located:
+def read_yaml(text: str, *, spans: bool = False) -> Located:
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise YamlError(
             f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
@@ -70,7 +75,7 @@ def read_yaml(text: str) -> Located:
             "split the scenario or move long texts out of it",
         )
     try:
-        return _Builder(text).build()
+        return _Builder(text, spans).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
@@ -83,6 +88,10 @@ def read_yaml(text: str) -> Located:
         raise YamlError(f"this is not valid YAML: {exc}", Position(1, 1)) from None
 
 
+def _index(mark: Any) -> int:
+    return int(mark.index) if mark is not None else 0
+
+
 def _pos(event: yaml.Event) -> Position:
     mark = event.start_mark
     return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
@@ -91,9 +100,11 @@ def _pos(event: yaml.Event) -> Position:
 class _Builder:
     """A stack machine over parser events: containers open, fill, close."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, spans: bool = False) -> None:
         self.events = yaml.parse(text, Loader=_Loader)
         self.located = Located(None)
+        self.spans = spans
+        self._end = 0
 
     def build(self) -> Located:
         documents = 0
@@ -122,6 +133,8 @@ class _Builder:
             )
         tag = getattr(event, "tag", None)
         if isinstance(event, yaml.ScalarEvent):
+            if self.spans:
+                self.located.spans[path] = (_index(event.start_mark), _index(event.end_mark))
             return self._scalar(event)
         if tag not in _PLAIN_TAGS and tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
             raise YamlError(f"the tag '{tag}' is not allowed in scenarios", _pos(event))
@@ -132,13 +145,18 @@ class _Builder:
                     return items
                 items.append(self._node(child, (*path, len(items)), depth + 1))
         if isinstance(event, yaml.MappingStartEvent):
-            return self._mapping(path, depth)
+            mapping = self._mapping(path, depth)
+            if self.spans:
+                flow = bool(event.flow_style)
+                self.located.mappings[path] = (_index(event.start_mark), self._end, flow)
+            return mapping
         raise YamlError("unexpected YAML structure", _pos(event))  # pragma: no cover
 
     def _mapping(self, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_event in self.events:
             if isinstance(key_event, yaml.MappingEndEvent):
+                self._end = _index(key_event.start_mark)
                 return result
             if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
                 raise YamlError("a key must be plain text", _pos(key_event))

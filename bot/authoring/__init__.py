@@ -1,0 +1,1 @@
+"""Tools for trainers who write scenarios: lint, tests, coverage, exploration, graphs, strings."""

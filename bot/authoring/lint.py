@@ -1,0 +1,327 @@
+"""`signpost lint`: load errors plus graph and quality warnings, each with a stable code.
+
+Load errors (SP0xx) come from the loader; a scenario with one cannot be played. The rules here
+(SP1xx) run on scenarios that load and catch what makes a scenario play badly: parts no one can
+reach, loops with no way out, a moment where no button is left, variables and codes that do
+nothing, clips the messengers will refuse, stale translations. Every rule is documented in
+dialogues/README.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.authoring import strings
+from bot.scenario import model as m
+from bot.scenario.checks import iter_choices, iter_lines
+from bot.scenario.codes import DIMENSION_CODES
+from bot.scenario.expr import compile_expression, compile_update
+from bot.scenario.loader import SCENARIO_FILE, LoadedScenario, load_scenario
+from bot.scenario.problems import Problem, ScenarioError, Severity
+from bot.scenario.yamlsource import Located, Path_, read_yaml
+
+#: Bot API upload limits (https://core.telegram.org/bots/api#sending-files): photos 10 MB,
+#: other files 50 MB. Matrix homeservers default to 50 MB as well.
+UPLOAD_LIMITS = {"photo": 10 * 1024 * 1024}
+DEFAULT_UPLOAD_LIMIT = 50 * 1024 * 1024
+#: conditions are checked against every combination of their variables' values up to this many
+MAX_COMBINATIONS = 50_000
+
+Warning_ = tuple[Path_, str, str, str, Severity]  # path, message, hint, code, severity
+
+
+@dataclass(slots=True)
+class LintResult:
+    file: Path
+    scenario_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == "warning" for p in self.problems)
+
+
+def scenario_paths(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_file():
+            found.append(path)
+        elif (path / SCENARIO_FILE).is_file():
+            found.append(path / SCENARIO_FILE)
+        else:
+            found.extend(sorted(path.glob(f"*/{SCENARIO_FILE}")))
+    return found
+
+
+def lint_file(path: Path) -> LintResult:
+    result = LintResult(path)
+    try:
+        loaded = load_scenario(path)
+    except ScenarioError as exc:
+        result.problems = exc.problems
+        return result
+    result.scenario_id = loaded.id
+    result.problems = lint_loaded(loaded)
+    return result
+
+
+def lint_loaded(loaded: LoadedScenario) -> list[Problem]:
+    located = read_yaml(loaded.source)
+    name = str(loaded.path)
+    problems = [
+        _problem(name, located, path, message, hint, code, severity)
+        for path, message, hint, code, severity in rules(loaded)
+    ]
+    return sorted(problems, key=lambda p: (p.line, p.column, p.code))
+
+
+def _problem(
+    name: str, located: Located, path: Path_, message: str, hint: str, code: str, sev: Severity
+) -> Problem:
+    where = located.position_of(path)
+    return Problem(name, where.line, where.column, message, hint, code, sev)
+
+
+def rules(loaded: LoadedScenario) -> Iterator[Warning_]:
+    scenario = loaded.scenario
+    yield from _reachability(scenario)
+    yield from _variables(scenario)
+    yield from _conditions(scenario)
+    yield from _stuck_nodes(scenario)
+    yield from _repeatable(scenario)
+    yield from _unused_codes(scenario)
+    yield from _clip_sizes(scenario, loaded.folder)
+    for path, message, hint, code in strings.stale_translations(loaded):
+        yield path, message, hint, code, "warning"
+
+
+# -- the graph ---------------------------------------------------------------------------------
+
+
+def edges(scenario: m.Scenario) -> dict[str, set[str]]:
+    """Where each node can lead, whatever the conditions."""
+    graph: dict[str, set[str]] = {node_id: set() for node_id in scenario.nodes}
+    for node_id, node in scenario.nodes.items():
+        graph[node_id].update(_targets(node.next))
+        for choice in node.choices:
+            graph[node_id].update(_targets(choice.goto))
+    return graph
+
+
+def _targets(target: m.Target | None) -> list[str]:
+    if target is None:
+        return []
+    return [target] if isinstance(target, str) else [b.to for b in target]
+
+
+def _reach(graph: dict[str, set[str]], start: Iterable[str]) -> set[str]:
+    seen = set(start)
+    frontier = list(seen)
+    while frontier:
+        for following in graph.get(frontier.pop(), ()):
+            if following not in seen:
+                seen.add(following)
+                frontier.append(following)
+    return seen
+
+
+def _reachability(scenario: m.Scenario) -> Iterator[Warning_]:
+    graph = edges(scenario)
+    reachable = _reach(graph, [scenario.start])
+    for node_id in scenario.nodes:
+        if node_id not in reachable:
+            hint = "lead to it from another node, or delete it"
+            message = f"'{node_id}' cannot be reached from the start"
+            yield ("nodes", node_id), message, hint, "SP101", "warning"
+    backwards: dict[str, set[str]] = {node_id: set() for node_id in scenario.nodes}
+    for source, targets in graph.items():
+        for target in targets:
+            backwards.setdefault(target, set()).add(source)
+    endings = [n for n, node in scenario.nodes.items() if node.ending is not None]
+    can_end = _reach(backwards, endings)
+    for node_id in scenario.nodes:
+        if node_id in reachable and node_id not in can_end:
+            message = f"no ending can be reached from '{node_id}': a trainee there is trapped"
+            hint = "give the loop a way out to an ending"
+            yield ("nodes", node_id), message, hint, "SP102", "error"
+
+
+# -- variables and conditions -----------------------------------------------------------------
+
+
+def _variables(scenario: m.Scenario) -> Iterator[Warning_]:
+    names = list(scenario.variables)
+    read: set[str] = set()
+    for _path, source in _all_conditions(scenario):
+        read |= compile_expression(source, names).names
+    written: set[str] = set()
+    for updates in _all_updates(scenario):
+        for target, value in updates.items():
+            written.add(target)
+            if isinstance(value, str):
+                read |= compile_update(value, target, names).names - {target}
+    for name in names:
+        path = ("variables", name)
+        if name not in read:
+            hint = "use it in a 'when' condition, or remove it"
+            yield path, f"the variable '{name}' is never read", hint, "SP103", "warning"
+        if name not in written:
+            hint = "change it with 'set:' somewhere, or make it a constant in the text"
+            yield path, f"the variable '{name}' is never changed", hint, "SP104", "warning"
+
+
+def _all_conditions(scenario: m.Scenario) -> Iterator[tuple[Path_, str]]:
+    for path, line in iter_lines(scenario):
+        if line.when:
+            yield (*path, "when"), line.when
+        for i, variant in enumerate(line.variants):
+            if variant.when:
+                yield (*path, "variants", i, "when"), variant.when
+    for node_id, node in scenario.nodes.items():
+        yield from _branch_when(node.next, ("nodes", node_id, "next"))
+    for path, _node, choice in iter_choices(scenario):
+        if choice.when:
+            yield (*path, "when"), choice.when
+        yield from _branch_when(choice.goto, (*path, "goto"))
+
+
+def _branch_when(target: m.Target | None, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(target, list):
+        for i, branch in enumerate(target):
+            if branch.when:
+                yield (*path, i, "when"), branch.when
+
+
+def _all_updates(scenario: m.Scenario) -> Iterator[dict[str, int | bool | str]]:
+    for node in scenario.nodes.values():
+        yield dict(node.set)
+    for _path, _node, choice in iter_choices(scenario):
+        yield dict(choice.set)
+
+
+def _domains(scenario: m.Scenario) -> dict[str, list[int | bool] | None]:
+    """Every value a variable can take, or None where it is unbounded."""
+    domains: dict[str, list[int | bool] | None] = {}
+    for name, variable in scenario.variables.items():
+        if variable.type == "bool":
+            domains[name] = [False, True]
+        elif variable.min is not None and variable.max is not None:
+            domains[name] = list(range(variable.min, variable.max + 1))
+        else:
+            domains[name] = None
+    return domains
+
+
+def _assignments(
+    names: Iterable[str], domains: dict[str, list[int | bool] | None]
+) -> list[dict[str, int | bool]] | None:
+    """Every combination of values of `names`, or None if there are too many or some are
+    unbounded."""
+    chosen = sorted(names)
+    values = [domains.get(n) for n in chosen]
+    if any(v is None for v in values):
+        return None
+    count = 1
+    for v in values:
+        count *= len(v or ())
+    if count > MAX_COMBINATIONS:
+        return None
+    return [dict(zip(chosen, combo, strict=True)) for combo in itertools.product(*values)]  # type: ignore[arg-type]
+
+
+def _conditions(scenario: m.Scenario) -> Iterator[Warning_]:
+    names = list(scenario.variables)
+    domains = _domains(scenario)
+    for path, source in _all_conditions(scenario):
+        compiled = compile_expression(source, names)
+        cases = _assignments(compiled.names, domains)
+        if cases is None or not compiled.names:
+            continue
+        results = {bool(compiled.evaluate(case)) for case in cases}
+        if results == {False}:
+            hint = "check the numbers against the variables' min and max"
+            yield path, f"'{source}' can never hold", hint, "SP105", "warning"
+        elif results == {True} and path[-2] != "variants":
+            hint = "remove the condition, or check it against min and max"
+            yield path, f"'{source}' always holds", hint, "SP106", "warning"
+
+
+def _stuck_nodes(scenario: m.Scenario) -> Iterator[Warning_]:
+    """A node whose every way out is conditional: find values that close them all."""
+    names = list(scenario.variables)
+    domains = _domains(scenario)
+    for node_id, node in scenario.nodes.items():
+        if node.ending is not None or node.next is not None or not node.choices:
+            continue
+        exits = [c for c in node.choices if c.goto is not None]
+        if not exits or any(c.when is None for c in exits):
+            continue
+        compiled = [compile_expression(c.when or "true", names) for c in exits]
+        used = set().union(*(c.names for c in compiled))
+        for case in _assignments(used, domains) or []:
+            if not any(c.evaluate(case) for c in compiled):
+                values = ", ".join(f"{k}={v}" for k, v in sorted(case.items()))
+                message = f"with {values} no choice leads out of '{node_id}'"
+                hint = "add a way out for that case (a choice with the opposite condition)"
+                yield ("nodes", node_id, "choices"), message, hint, "SP107", "error"
+                break
+
+
+def _repeatable(scenario: m.Scenario) -> Iterator[Warning_]:
+    for path, _node, choice in iter_choices(scenario):
+        if choice.goto is None and not choice.once:
+            message = f"'{choice.id}' stays on this node and can be pressed again and again"
+            hint = "add 'once: true', or a 'goto'"
+            yield path, message, hint, "SP108", "warning"
+
+
+# -- codes ------------------------------------------------------------------------------------
+
+
+def _unused_codes(scenario: m.Scenario) -> Iterator[Warning_]:
+    weights = scenario.scoring.weights
+    scored = {d.code[0] for _p, _n, c in iter_choices(scenario) for d in c.score}
+    scored |= {"Q"}  # typed questions are scored on Q whatever the choices say
+    for dimension in DIMENSION_CODES:
+        if weights.get(dimension, 0) > 0 and dimension not in scored:
+            message = f"no choice scores the rubric dimension {dimension}"
+            hint = "score it somewhere, or set its weight to 0 in scoring.weights"
+            yield ("scoring",), message, hint, "SP110", "warning"
+    revealed = {code for _p, line in iter_lines(scenario) for code in line.reveals}
+    revealed |= {
+        code for _p, line in iter_lines(scenario) for v in line.variants for code in v.reveals
+    }
+    for path, _node, choice in iter_choices(scenario):
+        for i, code in enumerate(choice.notices):
+            if code not in revealed:
+                message = f"'{code}' is noticed here but no line reveals it"
+                hint = "add it to the 'reveals' of the line that shows it"
+                yield (*path, "notices", i), message, hint, "SP111", "warning"
+
+
+# -- clips ------------------------------------------------------------------------------------
+
+
+def _clip_sizes(scenario: m.Scenario, folder: Path) -> Iterator[Warning_]:
+    for path, line in iter_lines(scenario):
+        clip = line.clip
+        if clip is None:
+            continue
+        file = folder / clip.file
+        if not file.is_file():
+            continue  # the loader reports missing clips
+        size = file.stat().st_size
+        limit = UPLOAD_LIMITS.get(clip.kind, DEFAULT_UPLOAD_LIMIT)
+        if size > limit:
+            message = (
+                f"'{clip.file}' is {size / 1e6:.1f} MB: messengers refuse a {clip.kind} "
+                f"over {limit // (1024 * 1024)} MB"
+            )
+            yield (*path, "clip", "file"), message, "make it smaller", "SP112", "error"
