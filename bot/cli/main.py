@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import authoring
+from bot.cli import authoring, authoring_more
 from bot.config import Settings
 from bot.scenario.loader import load_catalogue
 from bot.scenario.model import Scenario
@@ -56,9 +56,21 @@ def play(
     trainee: Annotated[
         str | None, typer.Option(help="Who is playing (default: your login).")
     ] = None,
+    from_node: Annotated[
+        str | None, typer.Option("--from", help="Play-test: start at this node.")
+    ] = None,
+    preset: Annotated[
+        list[str] | None, typer.Option("--set", help="Play-test: NAME=VALUE at the start.")
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option(help="Play-test: variables and points after every turn, /back.")
+    ] = False,
 ) -> None:
-    """Play a scenario in the terminal."""
+    """Play a scenario in the terminal (or play-test it with --from, --set, --debug)."""
     config = settings()
+    if from_node or preset or debug:
+        _playtest(config, scenario, from_node, preset or [], language, script)
+        return
     if language is not None and language not in ("en", "pl"):
         err.print("[red]--language must be en or pl[/]")
         raise typer.Exit(2)
@@ -84,6 +96,47 @@ def play(
         )
     )
     raise typer.Exit(code)
+
+
+def _playtest(
+    config: Settings,
+    scenario: str | None,
+    node: str | None,
+    presets: list[str],
+    language: str | None,
+    script: Path | None,
+) -> None:
+    from bot.authoring.playtest import PlayTest, PresetError, parse_presets, run
+    from bot.authoring.runner import interview_for
+
+    catalogue = load_catalogue([config.dialogues])
+    loaded = catalogue.get(scenario or config.default_scenario)
+    if loaded is None:
+        err.print(f"[red]no scenario '{scenario}'[/] (known: {', '.join(catalogue.scenarios)})")
+        raise typer.Exit(2)
+    if node is not None and node not in loaded.scenario.nodes:
+        err.print(f"[red]--from: '{loaded.id}' has no node '{node}'[/]")
+        raise typer.Exit(2)
+    try:
+        values = parse_presets(presets, loaded)
+    except PresetError as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    playtest = PlayTest(interview_for(loaded), out)
+    playtest.start(language or loaded.scenario.languages[0], node, values)
+    if script is None:
+        run(playtest, input)
+        return
+    lines = iter(script.read_text(encoding="utf-8").splitlines())
+
+    def read(prompt: str) -> str:
+        line = next(lines, None)
+        if line is None:
+            raise EOFError
+        out.print(f"{prompt}{line}", highlight=False)
+        return line
+
+    run(playtest, read)
 
 
 async def _play(
@@ -208,6 +261,7 @@ def _login() -> str:
 
 
 authoring.register(app)
+authoring_more.register(app)
 
 
 def main() -> None:
