@@ -39,7 +39,7 @@ def matches(expected: Expected | float, actual: float | bool | None) -> bool:
             return False
         return _OPERATORS[found.group(1)](float(actual), float(found.group(2)))
     if isinstance(expected, bool) or isinstance(actual, bool):
-        return expected is actual or (not isinstance(expected, bool) and expected == actual)
+        return expected is actual  # a flag is true or false, never 1 or 0
     return float(expected) == float(actual)
 
 

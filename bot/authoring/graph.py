@@ -68,7 +68,7 @@ def _is_decision(node: m.Node) -> bool:
 
 def _title(node_id: str, node: m.Node, language: str) -> str:
     if node.ending is not None:
-        return f"{node_id}\\n{node.ending.outcome} ({node.ending.verdict})"
+        return f"{node_id}\n{node.ending.outcome} ({node.ending.verdict})"
     return node_id
 
 
@@ -109,7 +109,7 @@ def to_dot(scenario: m.Scenario, overlay: Overlay | None = None, language: str =
             attrs |= {"color": PATH_COLOUR, "penwidth": "3"}
         lines.append(f"  {json.dumps(node_id)} [{_attrs(attrs)}];")
     for edge in graph_edges(scenario):
-        attrs = {"label": edge.label + (f"\\nif {edge.condition}" if edge.condition else "")}
+        attrs = {"label": edge.label + (f"\nif {edge.condition}" if edge.condition else "")}
         if edge.critical:
             attrs |= {"color": "#c62828", "fontcolor": "#c62828", "style": "dashed"}
         if edge.choice in taken or (

@@ -19,7 +19,7 @@ from bot.scenario import model as m
 from bot.scenario.checks import iter_choices, iter_lines
 from bot.scenario.codes import DIMENSION_CODES
 from bot.scenario.expr import compile_expression, compile_update
-from bot.scenario.loader import SCENARIO_FILE, LoadedScenario, load_scenario
+from bot.scenario.loader import SCENARIO_FILE, LoadedScenario, load_scenario_located
 from bot.scenario.problems import Problem, ScenarioError, Severity
 from bot.scenario.yamlsource import Located, Path_, read_yaml
 
@@ -63,17 +63,17 @@ def scenario_paths(paths: Iterable[Path]) -> list[Path]:
 def lint_file(path: Path) -> LintResult:
     result = LintResult(path)
     try:
-        loaded = load_scenario(path)
+        loaded, located = load_scenario_located(path)
     except ScenarioError as exc:
         result.problems = exc.problems
         return result
     result.scenario_id = loaded.id
-    result.problems = lint_loaded(loaded)
+    result.problems = lint_loaded(loaded, located)
     return result
 
 
-def lint_loaded(loaded: LoadedScenario) -> list[Problem]:
-    located = read_yaml(loaded.source)
+def lint_loaded(loaded: LoadedScenario, located: Located | None = None) -> list[Problem]:
+    located = located or read_yaml(loaded.source)
     name = str(loaded.path)
     problems = [
         _problem(name, located, path, message, hint, code, severity)
@@ -289,6 +289,8 @@ def _unused_codes(scenario: m.Scenario) -> Iterator[Warning_]:
     weights = scenario.scoring.weights
     scored = {d.code[0] for _p, _n, c in iter_choices(scenario) for d in c.score}
     scored |= {"Q"}  # typed questions are scored on Q whatever the choices say
+    if any(c.notices for _p, _n, c in iter_choices(scenario)):
+        scored |= {"I"}  # following up an indicator scores I+FOLLOWUP, missing it I-MISSED
     for dimension in DIMENSION_CODES:
         if weights.get(dimension, 0) > 0 and dimension not in scored:
             message = f"no choice scores the rubric dimension {dimension}"

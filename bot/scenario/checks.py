@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -60,6 +61,7 @@ def iter_choices(scenario: m.Scenario) -> Iterator[tuple[Path_, str, m.Choice]]:
             yield ("nodes", node_id, "choices", c), node_id, choice
 
 
+@cache
 def _localised_fields(model: type[BaseModel]) -> set[str]:
     # Annotations are strings here (postponed evaluation), which makes the alias easy to spot.
     return {n for n, a in model.__annotations__.items() if "LocalText" in str(a)}
@@ -81,7 +83,8 @@ def _translations(scenario: m.Scenario, obj: object, path: Path_) -> Iterator[Ch
                 yield from _translations(scenario, value, (*path, name))
     elif isinstance(obj, dict):
         for key, value in obj.items():
-            yield from _translations(scenario, value, (*path, key))
+            if isinstance(value, BaseModel | dict | list):
+                yield from _translations(scenario, value, (*path, key))
     elif isinstance(obj, list):
         for i, value in enumerate(obj):
             yield from _translations(scenario, value, (*path, i))

@@ -78,7 +78,18 @@ def load_scenario_text(
 ) -> LoadedScenario:
     """Load a scenario from its text (a stored version, a test); clips resolve in `folder`."""
     with _collector_paused():
-        return _load(source, name, folder, path)
+        return _load(source, name, folder, path)[0]
+
+
+def load_scenario_located(path: Path) -> tuple[LoadedScenario, Located]:
+    """`load_scenario`, with the position of everything in the file (for the linter)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        name = str(path)
+        raise ScenarioError(name, [Problem(name, 1, 1, f"cannot read the file: {exc}")]) from None
+    with _collector_paused():
+        return _load(source, str(path), path.parent, path)
 
 
 @contextmanager
@@ -95,7 +106,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(source: str, name: str, folder: Path | None, path: Path | None) -> LoadedScenario:
+def _load(
+    source: str, name: str, folder: Path | None, path: Path | None
+) -> tuple[LoadedScenario, Located]:
     scenario, located = _validated(source, name, m.Scenario, "a scenario")
     problems = [
         Problem(name, *_where(located, path_), message, hint, code)
@@ -103,13 +116,14 @@ def _load(source: str, name: str, folder: Path | None, path: Path | None) -> Loa
     ]
     if problems:
         raise ScenarioError(name, problems)
-    return LoadedScenario(
+    loaded = LoadedScenario(
         scenario=scenario,
         source=source,
         content_hash=content_hash(source),
         path=path or Path(name),
         folder=folder or Path(),
     )
+    return loaded, located
 
 
 def load_document(source: str, name: str, model: type[M], what: str) -> tuple[M, Located]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -35,8 +35,9 @@ _FALSE = frozenset({"false", "False", "FALSE"})
 _PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:str"})
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
+    """1-based; a tuple because a large file has millions of them and they must be cheap."""
+
     line: int
     column: int
 
@@ -124,7 +125,9 @@ class _Builder:
     def _node(self, event: yaml.Event, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", _pos(event))
-        self.located.positions.setdefault(path, _pos(event))
+        positions = self.located.positions
+        if path not in positions:  # a mapping's value: its key's position is already there
+            positions[path] = _pos(event)
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise YamlError(
                 "anchors and aliases (&name, *name) are not allowed in scenarios",
