@@ -133,3 +133,18 @@ def test_scores_equal_the_sum_of_deltas(interview: Interview) -> None:
             result = interview.press(result.state, action)
         total += sum(d.points for d in result.deltas)
     assert sum(result.state.scores) == total
+
+
+def test_automatic_reasons_are_in_the_session_language(mini: LoadedScenario) -> None:
+    interview = Interview(Engine(CompiledScenario(mini.scenario, mini.content_hash), mini.folder))
+    result = interview.start(seed=1, language="pl")
+    result = interview.press(result.state, "separate")
+    follow_up = next(d for d in result.deltas if d.code == "I+FOLLOWUP")
+    assert follow_up.reason.startswith("Dopytano o: ")
+    typed = interview.say(result.state, "Dlaczego pani kłamała?")
+    blame = next(d for d in typed.deltas if d.code == "Q-WHY_BLAME")
+    assert blame.reason == "„dlaczego pani kłamała” sugeruje, że to ta osoba jest winna."
+    open_question = interview.say(result.state, "Co się wydarzyło w autobusie?")
+    assert [d.reason for d in open_question.deltas if d.code == "Q+OPEN"] == [
+        "Pytanie otwarte zachęca do opowieści własnymi słowami."
+    ]

@@ -110,7 +110,7 @@ class Interview:
     ) -> TurnResult:
         """Typed text. Replays pass the recorded `resolution` instead of matching again."""
         resolved = resolution or self.understand(state, text)
-        q = question_delta(resolved.assessment)
+        q = question_delta(resolved.assessment, state.language)
         if resolved.choice_id is None:
             step = self.engine.fallback(state)
             result = self._finish(step, q, matched_by="none")

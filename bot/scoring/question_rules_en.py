@@ -93,7 +93,8 @@ WHY_BLAME = re.compile(
     r"haven'?t|have not|hadn'?t|weren'?t|wasn'?t|aren'?t|not)\b"
     r"|\bwhy\s+(?:did|do|would|could|have|had|were|are)\s+(?:you|he|she|they)\s+not\b"
     r"|\bwhy\s+(?:did|would)\s+you\s+(?:ever\s+|just\s+)?(?:agree|stay|accept|trust|believe|"
-    r"let|sign|get involved|follow|leave|take)\b"
+    r"let|sign|get involved|follow|leave|take|lie|lying)\b"
+    r"|\bwhy\s+(?:are|were)\s+you\s+(?:lying|hiding)\b"
     r"|\bwhy\s+(?:did|would)\s+you\s+(?:ever\s+|just\s+)?(?:come|go)\s+(?:back\b|\w+\s+with\b|with\b)"
     r"|\bhow could you\b|\bwhat were you thinking\b|\bwhy on earth\b|\bwhat did you expect\b"
 )

@@ -78,6 +78,7 @@ OFFER = re.compile(
 WHY_BLAME = re.compile(
     r"\b(?:dlaczego|czemu)(?:\s+[^\W\d_]+){0,4}?\s+(?:nie\b|się zgodził\w*|"
     r"zgodził\w*|uwierzył\w*|zaufał\w*|został\w*|poszł\w*|wrócił\w*|pozwolił\w*|"
+    r"kłam\w*|okłama\w*|ukrywa\w*|"
     r"(?:przyjechał|pojechał)\w*\s+(?:[^\W\d_]+\s+)?(?:z|ze)\b)"
     r"|\b(?:dlaczego|czemu)\b[^?]*,\s*skoro\b"
     r"|\bjak (?:mogł\w*|mógł\w*)\b|\bco (?:pan |pani |ty )?sobie myślał\w*"

@@ -28,6 +28,7 @@ from bot.scenario.codes import (
     is_counter_indicator,
     is_strong_indicator,
 )
+from bot.scoring.explain import followed_up, localise, not_followed_up
 from bot.scoring.question_form import QuestionAssessment
 
 #: trainee turns within which an indicator should be followed up (reference, I+FOLLOWUP)
@@ -68,10 +69,11 @@ def choice_deltas(
     return deltas
 
 
-def question_delta(assessment: QuestionAssessment) -> list[Delta]:
+def question_delta(assessment: QuestionAssessment, language: str = "en") -> list[Delta]:
     if assessment.code is None or assessment.points == 0:
         return []
-    return [Delta("Q", assessment.code, assessment.points, assessment.reason, "question")]
+    reason = localise(assessment.reason, language)
+    return [Delta("Q", assessment.code, assessment.points, reason, "question")]
 
 
 def follow_up_deltas(
@@ -92,7 +94,7 @@ def follow_up_deltas(
     if not timely:
         return []
     names = ", ".join(_indicator_name(c) for c in timely)
-    return [Delta("I", "I+FOLLOWUP", 1, f"Followed up: {names}", "indicator")]
+    return [Delta("I", "I+FOLLOWUP", 1, followed_up(names, before.language), "indicator")]
 
 
 def missed_deltas(state: SessionState, *, final: bool) -> tuple[SessionState, list[Delta]]:
@@ -114,7 +116,7 @@ def missed_deltas(state: SessionState, *, final: bool) -> tuple[SessionState, li
             "I",
             "I-MISSED",
             -2 if is_strong_indicator(code) else -1,
-            f"Not followed up: {_indicator_name(code)}",
+            not_followed_up(_indicator_name(code), state.language),
             "indicator",
         )
         for code in lapsed
