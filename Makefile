@@ -30,6 +30,8 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/signpost schema --check
+	$(BIN)/signpost lint --strict dialogues
+	$(BIN)/signpost test dialogues --fail-under 90 --no-gaps
 
 unit: install
 	. tools/test-env.sh && $(BIN)/python -m pytest

@@ -19,7 +19,10 @@ FILLER = (
 _WH = (
     r"(?:co(?! do\b)|jak(?! już\b)|jaki|jaka|jakie|jakiej|jakich|gdzie|kiedy|kto|kogo|komu|kim|"
     r"czego|czym|dlaczego|czemu|ile|który|która|które|skąd|dokąd|w jaki sposób|po co|z kim|"
-    r"u kogo|o czym|od kogo|od kiedy|na czym)\b"
+    r"u kogo|o czym|od kogo|od kiedy|na czym|"
+    # a preposition before a question word: "w jakim języku", "do kogo", "przez kogo"
+    r"(?:w|we|z|ze|do|od|na|o|u|za|przez|dla|po|przy|pod|nad|przed)\s+"
+    r"(?:jaki\w*|jak\w+|kogo|kim|komu|czym|czego|któr\w+|ile|ilu|kiedy))\b"
 )
 _POLITE = r"(?:pan|pani|pana|panią|panu|ty|on|ona|oni|ktoś|pani\w*|pań\w*)"
 _INVITE = (
