@@ -69,7 +69,16 @@ class AppendTurn:
     record: TurnRecord
 
 
-Operation = NewTrainee | SetLanguage | SaveVersion | NewSession | AppendTurn
+@dataclass(slots=True, eq=False)
+class Execute:
+    """A rare write of its own (the adapters' inbox, cursors and media, forgetting a trainee):
+    its statements run in order after the batch's other writes; the result is the row count
+    of the first."""
+
+    statements: tuple[tuple[Any, dict[str, Any]], ...]
+
+
+Operation = NewTrainee | SetLanguage | SaveVersion | NewSession | AppendTurn | Execute
 
 
 def save_version(scenario_id: str, content_hash: str, source: str, at: datetime) -> SaveVersion:
@@ -103,6 +112,8 @@ class Batches:
 
     def __init__(self, dialect: Dialect) -> None:
         insert_ = sqlite_insert if dialect.name == "sqlite" else pg_insert
+        #: INSERT with ON CONFLICT for this dialect
+        self.insert = insert_
         # Saving a version is idempotent: the content hash is the key.
         self._save_version = insert_(scenario_versions).on_conflict_do_nothing(
             index_elements=["content_hash"]
@@ -158,6 +169,7 @@ class Batches:
         new_sessions: list[dict[str, Any]] = []
         new_turns: list[tuple[Any, ...]] = []
         snapshots: dict[str, AppendTurn] = {}
+        rare: list[tuple[int, Execute]] = []
         for index, op in enumerate(ops):
             match op:
                 case NewTrainee():
@@ -176,6 +188,8 @@ class Batches:
                     latest = snapshots.get(record.session_id)
                     if latest is None or latest.record.seq < record.seq:
                         snapshots[record.session_id] = op
+                case Execute():
+                    rare.append((index, op))
         if versions:
             conn.execute(self._save_version, list(versions.values()))
         if languages:
@@ -186,6 +200,11 @@ class Batches:
             self._insert_turn.run(conn, new_turns)
         if snapshots:
             self._snapshot.run(conn, [op.snapshot for op in snapshots.values()])
+        for index, op in rare:
+            counts = [
+                conn.execute(statement, params).rowcount for statement, params in op.statements
+            ]
+            results[index] = counts[0] if counts else 0
         return results
 
     def _trainee(self, conn: Connection, op: NewTrainee) -> Trainee:

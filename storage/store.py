@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import Executable
@@ -39,7 +39,16 @@ from storage.engines import (
     sqlite_writer_engine,
 )
 from storage.statements import FIND_TRAINEE
-from storage.tables import scenario_versions, sessions, turns
+from storage.tables import (
+    cursors,
+    inbox,
+    media_refs,
+    scenario_versions,
+    sessions,
+    trainee_identities,
+    trainees,
+    turns,
+)
 from storage.writer import Writer, WriterStats
 
 #: A new trainee's alias may collide (32 random bits) or another process may create the same
@@ -53,6 +62,16 @@ TRAINEE_CACHE_SIZE = 10_000
 
 # Reads, built once: only the parameters change from call to call.
 _SESSION = select(sessions).where(sessions.c.id == bindparam("id"))
+_PENDING = (
+    select(inbox.c.update_key, inbox.c.payload)
+    .where(inbox.c.platform == bindparam("platform"), inbox.c.processed_at.is_(None))
+    .order_by(inbox.c.received_at, inbox.c.update_key)
+    .limit(bindparam("limit"))
+)
+_CURSOR = select(cursors.c.value).where(cursors.c.name == bindparam("name"))
+_MEDIA = select(media_refs.c.ref).where(
+    media_refs.c.platform == bindparam("platform"), media_refs.c.digest == bindparam("digest")
+)
 _ACTIVE = (
     select(sessions)
     .where(sessions.c.trainee_id == bindparam("trainee_id"))
@@ -233,6 +252,74 @@ class SqlStore:
     async def input_seen(self, session_id: str, input_key: str) -> bool:
         row = await self._one(_INPUT_SEEN, session_id=session_id, input_key=input_key)
         return row is not None and bool(row[0])
+
+    # -- what the messenger adapters keep (AdapterStore) ------------------------------------
+
+    async def record_update(self, platform: str, key: str, payload: dict[str, Any]) -> bool:
+        """Keep an update before it is acknowledged; False if it was recorded before."""
+        row = {"platform": platform, "update_key": key, "payload": payload, "received_at": _now()}
+        statement = self._batches.insert(inbox).on_conflict_do_nothing()
+        return bool(await self._writer.submit(ops.Execute(((statement, row),))))
+
+    async def mark_processed(self, platform: str, key: str) -> None:
+        statement = (
+            update(inbox)
+            .where(inbox.c.platform == platform, inbox.c.update_key == key)
+            .values(processed_at=_now())
+        )
+        await self._writer.submit(ops.Execute(((statement, {}),)))
+
+    async def pending_updates(self, platform: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        """Updates recorded but not marked processed (a crash came between), oldest first."""
+        rows = await self._rows(_PENDING, platform=platform, limit=limit)
+        return [(str(r.update_key), r.payload) for r in rows]
+
+    async def prune_updates(self, platform: str, before: datetime) -> int:
+        """Forget processed updates older than `before` (their ids only guard against
+        duplicates the messenger may send shortly after)."""
+        statement = delete(inbox).where(
+            inbox.c.platform == platform,
+            inbox.c.processed_at.is_not(None),
+            inbox.c.processed_at < before,
+        )
+        return int(await self._writer.submit(ops.Execute(((statement, {}),))))
+
+    async def cursor(self, name: str) -> str | None:
+        row = await self._one(_CURSOR, name=name)
+        return None if row is None else str(row.value)
+
+    async def set_cursor(self, name: str, value: str) -> None:
+        values = {"name": name, "value": value, "updated_at": _now()}
+        statement = self._batches.insert(cursors).on_conflict_do_update(
+            index_elements=["name"], set_={"value": value, "updated_at": values["updated_at"]}
+        )
+        await self._writer.submit(ops.Execute(((statement, values),)))
+
+    async def media_ref(self, platform: str, digest: str) -> str | None:
+        row = await self._one(_MEDIA, platform=platform, digest=digest)
+        return None if row is None else str(row.ref)
+
+    async def save_media_ref(self, platform: str, digest: str, ref: str) -> None:
+        values = {"platform": platform, "digest": digest, "ref": ref, "created_at": _now()}
+        statement = self._batches.insert(media_refs).on_conflict_do_update(
+            index_elements=["platform", "digest"], set_={"ref": ref}
+        )
+        await self._writer.submit(ops.Execute(((statement, values),)))
+
+    async def forget_trainee(self, trainee_id: str) -> None:
+        """Delete a trainee, their identities, sessions and turns, in one transaction."""
+        mine = select(sessions.c.id).where(sessions.c.trainee_id == trainee_id)
+        none: dict[str, Any] = {}
+        statements: tuple[tuple[Any, dict[str, Any]], ...] = (
+            # turns first: the sessions are needed to find them
+            (delete(turns).where(turns.c.session_id.in_(mine)), none),
+            (delete(sessions).where(sessions.c.trainee_id == trainee_id), none),
+            (delete(trainee_identities).where(trainee_identities.c.trainee_id == trainee_id), none),
+            (delete(trainees).where(trainees.c.id == trainee_id), none),
+        )
+        await self._writer.submit(ops.Execute(statements))
+        self._trainee_generation += 1
+        self._trainees = {k: v for k, v in self._trainees.items() if v[0].id != trainee_id}
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -140,3 +140,37 @@ turns = Table(
     # The same platform message is applied once per session (NULL keys never collide).
     UniqueConstraint("session_id", "input_key", name="uq_turns_session_input"),
 )
+
+# -- what the messenger adapters keep ------------------------------------------------------------
+
+#: every update a messenger delivered, recorded before it is acknowledged and marked once
+#: handled, so that a crash between the two is replayed at the next start, never lost
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("update_key", String(200), primary_key=True),
+    Column("payload", Json, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime),
+    Index("ix_inbox_platform_processed", "platform", "processed_at"),
+)
+
+#: where a messenger stream continues (a Matrix sync token), saved after its events are handled
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: a clip uploaded once per platform: its file_id (Telegram) or mxc:// URI (Matrix)
+media_refs = Table(
+    "media_refs",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("ref", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -101,5 +101,12 @@ class MemoryStore:
     async def input_seen(self, session_id: str, input_key: str) -> bool:
         return any(t.input_key == input_key for t in self.log.get(session_id, []))
 
+    async def forget_trainee(self, trainee_id: str) -> None:
+        self._check()
+        for sid in [sid for sid, s in self.sessions.items() if s.trainee_id == trainee_id]:
+            del self.sessions[sid]
+            self.log.pop(sid, None)
+        self.trainees = {k: v for k, v in self.trainees.items() if v.id != trainee_id}
+
     async def close(self) -> None:
         return None

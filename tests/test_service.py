@@ -41,6 +41,11 @@ def texts(replies: list[Outgoing]) -> str:
 
 async def test_start_lists_scenarios_and_a_button_starts_one(service: TrainingService) -> None:
     replies = await service.handle(msg("/start"))
+    assert "fiction" in texts(replies) and "/forget" in texts(replies)
+    assert [b.data for b in buttons_of(replies).buttons] == ["l:en", "l:pl"]
+    replies = await service.handle(msg(button="l:pl"))
+    assert "Język: polski." in texts(replies)
+    replies = await service.handle(msg(button="l:en"))
     menu = buttons_of(replies)
     assert menu.buttons[0].data == "s:mini"
     replies = await service.handle(msg(button="s:mini"))
@@ -180,3 +185,21 @@ async def test_language_switch_and_polish_ui(service: TrainingService) -> None:
     replies = await service.handle(msg("/start mini"))
     assert "Ostrzeżenie o treści" in texts(replies)
     assert buttons_of(replies).buttons[0].label.startswith("Rozmawiamy")
+
+
+async def test_forget_asks_first_then_deletes_everything(
+    service: TrainingService, store: MemoryStore
+) -> None:
+    await service.handle(msg("/start mini"))
+    await service.handle(
+        msg(button=buttons_of(await service.handle(msg("/resume"))).buttons[0].data)
+    )
+    assert store.sessions
+    replies = await service.handle(msg("/forget"))
+    assert [b.data for b in buttons_of(replies).buttons] == ["f:yes", "f:no"]
+    assert "Nothing was deleted." in texts(await service.handle(msg(button="f:no")))
+    assert store.sessions
+    replies = await service.handle(msg(button="f:yes"))
+    assert "your data has been deleted" in texts(replies)
+    assert not store.sessions and not store.log and not store.trainees
+    assert "no session" in texts(await service.handle(msg("/hint"))).lower()

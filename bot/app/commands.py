@@ -17,6 +17,7 @@ COMMANDS = frozenset(
         "debrief",
         "language",
         "help",
+        "forget",
     }
 )
 _COMMAND = re.compile(r"^[/!]([A-Za-z_]{1,32})(?:@\w{1,64})?(?:\s+(.*))?$", re.DOTALL)

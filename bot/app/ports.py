@@ -119,4 +119,36 @@ class SessionStore(Protocol):
 
     async def input_seen(self, session_id: str, input_key: str) -> bool: ...
 
+    async def forget_trainee(self, trainee_id: str) -> None:
+        """Delete the trainee, every identity, session and turn of theirs, in one transaction."""
+        ...
+
     async def close(self) -> None: ...
+
+
+class AdapterStore(Protocol):
+    """What a messenger adapter keeps so that nothing it was sent is lost or handled twice."""
+
+    async def record_update(self, platform: str, key: str, payload: dict[str, Any]) -> bool:
+        """Keep an incoming update durably before acknowledging it; False if already kept."""
+        ...
+
+    async def mark_processed(self, platform: str, key: str) -> None: ...
+
+    async def pending_updates(self, platform: str, limit: int = 1000) -> list[tuple[str, Any]]:
+        """Updates kept but never marked processed (a crash came between), oldest first."""
+        ...
+
+    async def prune_updates(self, platform: str, before: datetime) -> int: ...
+
+    async def cursor(self, name: str) -> str | None:
+        """Where a stream continues (e.g. a Matrix `next_batch`), or None the first time."""
+        ...
+
+    async def set_cursor(self, name: str, value: str) -> None: ...
+
+    async def media_ref(self, platform: str, digest: str) -> str | None:
+        """The platform's id for an uploaded clip (Telegram file_id, Matrix mxc://)."""
+        ...
+
+    async def save_media_ref(self, platform: str, digest: str, ref: str) -> None: ...

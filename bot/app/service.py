@@ -12,19 +12,13 @@ back. Guarantees that hold for every adapter:
 from __future__ import annotations
 
 import asyncio
-import secrets
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
-from typing import Any
 from uuid import uuid4
 
 from bot.app import journal
 from bot.app.commands import Command, parse_command
 from bot.app.i18n import supported, t
-from bot.app.library import ScenarioLibrary, UnknownScenarioError, Version
+from bot.app.library import UnknownScenarioError
 from bot.app.messages import (
     MAX_TEXT,
     ButtonOut,
@@ -35,51 +29,20 @@ from bot.app.messages import (
     TextOut,
 )
 from bot.app.ports import (
-    ConflictError,
     DuplicateInputError,
     SessionRecord,
-    SessionStore,
     StoreUnavailableError,
     Trainee,
-    TurnKind,
     TurnRecord,
 )
-from bot.app.render import debrief_text, parse_button, said_messages, turn_messages
+from bot.app.render import debrief_text, parse_button, turn_messages
+from bot.app.sessions import ReplyInsteadError, SessionKeeper, local_text
 from bot.engine.engine import EngineError
-from bot.engine.events import Said
-from bot.engine.state import Mode, SessionState, Status, Value
-from bot.scoring.interview import Interview, TurnResult
-
-Clock = Callable[[], datetime]
-#: trainees remembered in memory; beyond this the least recently active are looked up again
-TRAINEE_CACHE = 50_000
+from bot.engine.state import Mode, Value
+from bot.scoring.interview import TurnResult
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class TrainingService:
-    def __init__(
-        self,
-        library: ScenarioLibrary,
-        store: SessionStore,
-        *,
-        clock: Clock = utc_now,
-        seeds: Callable[[], int] = lambda: secrets.randbits(31),
-        default_mode: Mode = "coach",
-    ) -> None:
-        self.library = library
-        self.store = store
-        self.clock = clock
-        self.seeds = seeds
-        self.default_mode: Mode = default_mode
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._sessions: dict[str, SessionRecord] = {}
-        # Who a platform user is never changes; asking the database on every message cost a
-        # read per turn and capped a busy bot at a few hundred turns/s (see BENCHMARKS.md).
-        self._trainees: OrderedDict[tuple[str, str], Trainee] = OrderedDict()
-
+class TrainingService(SessionKeeper):
     # -- entry point ------------------------------------------------------------------------
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
@@ -98,28 +61,10 @@ class TrainingService:
         async with lock:
             try:
                 return await self._dispatch(trainee, incoming)
-            except _ReplyInsteadError as reply:
+            except ReplyInsteadError as reply:
                 return [reply.message]
             except StoreUnavailableError:
                 return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
-
-    async def _trainee(self, incoming: Incoming) -> Trainee:
-        key = (incoming.platform, incoming.user_id)
-        trainee = self._trainees.get(key)
-        if trainee is None:
-            trainee = await self.store.trainee(
-                incoming.platform, incoming.user_id, language=supported(incoming.language)
-            )
-            self._remember(trainee)
-        else:
-            self._trainees.move_to_end(key)
-        return trainee
-
-    def _remember(self, trainee: Trainee) -> None:
-        self._trainees[(trainee.platform, trainee.external_id)] = trainee
-        self._trainees.move_to_end((trainee.platform, trainee.external_id))
-        while len(self._trainees) > TRAINEE_CACHE:
-            self._trainees.popitem(last=False)
 
     async def _dispatch(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
         lang = self._language(trainee)
@@ -143,6 +88,23 @@ class TrainingService:
 
     # -- use cases --------------------------------------------------------------------------
 
+    def welcome(self, lang: str) -> list[Outgoing]:
+        """The first screen: what this is, consent, and the choice of language."""
+        languages = (ButtonOut("English", "l:en"), ButtonOut("Polski", "l:pl"))
+        return [
+            TextOut("info", t(lang, "welcome")),
+            TextOut("warning", t(lang, "consent")),
+            ButtonsOut(t(lang, "choose_language"), languages),
+        ]
+
+    async def forget(self, trainee: Trainee) -> list[Outgoing]:
+        """Delete the trainee's data (after they confirmed), and every copy held here."""
+        lang = self._language(trainee)
+        await self.store.forget_trainee(trainee.id)
+        self._sessions.pop(trainee.id, None)
+        self._trainees.pop((trainee.platform, trainee.external_id), None)
+        return [TextOut("info", t(lang, "forgotten"))]
+
     async def catalogue(self, trainee: Trainee) -> list[Outgoing]:
         lang = self._language(trainee)
         scenarios = self.library.scenarios()
@@ -153,7 +115,7 @@ class TrainingService:
                 t(
                     lang,
                     "scenario_line",
-                    title=_local(s.scenario.title, lang),
+                    title=local_text(s.scenario.title, lang),
                     minutes=s.scenario.minutes,
                     difficulty=s.scenario.difficulty,
                 ),
@@ -218,16 +180,19 @@ class TrainingService:
             return [TextOut("info", t(lang, "duplicate"))]
         self._sessions[trainee.id] = record
         intro = [
-            TextOut("info", f"{_local(scenario.title, lang)}\n{_local(scenario.summary, lang)}"),
-            TextOut("info", t(lang, "intro_role", role=_local(scenario.role, lang))),
-            TextOut("info", t(lang, "intro_setting", setting=_local(scenario.setting, lang))),
             TextOut(
-                "warning", t(lang, "content_warning", text=_local(scenario.content_warning, lang))
+                "info", f"{local_text(scenario.title, lang)}\n{local_text(scenario.summary, lang)}"
+            ),
+            TextOut("info", t(lang, "intro_role", role=local_text(scenario.role, lang))),
+            TextOut("info", t(lang, "intro_setting", setting=local_text(scenario.setting, lang))),
+            TextOut(
+                "warning",
+                t(lang, "content_warning", text=local_text(scenario.content_warning, lang)),
             ),
             TextOut("info", t(lang, "mode_coach" if mode == "coach" else "mode_exam")),
             TextOut("info", t(lang, "how_to_play")),
         ]
-        return intro + turn_messages(result, _local(scenario.title, lang))
+        return intro + turn_messages(result, local_text(scenario.title, lang))
 
     async def resume(self, trainee: Trainee, key: str | None = None) -> list[Outgoing]:
         record = await self._active(trainee)
@@ -237,7 +202,7 @@ class TrainingService:
             record = await self._set_status(record, "active", "resume", key)
         version = await self._version(record)
         state = record.state
-        title = _local(version.loaded.scenario.title, state.language)
+        title = local_text(version.loaded.scenario.title, state.language)
         result = TurnResult(state, (), version.interview.engine.buttons(state))
         lines = [TextOut("info", t(state.language, "resumed", title=title, turn=state.turn))]
         return lines + await self._last_said(record) + turn_messages(result, title)
@@ -251,7 +216,7 @@ class TrainingService:
         last = max(done, key=lambda s: s.updated_at)
         version = await self._version(last)
         debrief = version.interview.debrief(last.state)
-        title = _local(version.loaded.scenario.title, last.state.language)
+        title = local_text(version.loaded.scenario.title, last.state.language)
         return [DebriefOut(debrief, title, debrief_text(debrief, title, last.state.language))]
 
     # -- internals --------------------------------------------------------------------------
@@ -260,6 +225,13 @@ class TrainingService:
         lang = self._language(trainee)
         if data.startswith("s:"):
             return await self.start(trainee, data[2:80], key=key)
+        if data in ("l:en", "l:pl"):
+            chosen = await self._set_language(trainee, data[2:])
+            return chosen + await self.catalogue(replace(trainee, language=data[2:]))
+        if data == "f:yes":
+            return await self.forget(trainee)
+        if data == "f:no":
+            return [TextOut("info", t(lang, "forget_kept"))]
         parsed = parse_button(data)
         record = await self._active(trainee)
         if parsed is None or record is None:
@@ -284,9 +256,20 @@ class TrainingService:
         match command.name:
             case "start" | "scenarios" if command.argument:
                 return await self.start(trainee, command.argument, key=key)
-            case "start" | "scenarios":
-                welcome = [TextOut("info", t(lang, "welcome"))] if command.name == "start" else []
-                return welcome + await self.catalogue(trainee)
+            case "start":
+                return self.welcome(lang)
+            case "scenarios":
+                return await self.catalogue(trainee)
+            case "forget":
+                return [
+                    ButtonsOut(
+                        t(lang, "forget_confirm"),
+                        (
+                            ButtonOut(t(lang, "forget_yes"), "f:yes"),
+                            ButtonOut(t(lang, "forget_no"), "f:no"),
+                        ),
+                    )
+                ]
             case "help":
                 return [TextOut("info", t(lang, "help"))]
             case "language":
@@ -324,116 +307,3 @@ class TrainingService:
                     trainee, record.scenario_id, language=state.language, mode=state.mode, key=key
                 )
         return [TextOut("warning", t(lang, "unknown_command", command=command.raw[:40]))]
-
-    async def _advance(
-        self,
-        record: SessionRecord,
-        version: Version,
-        kind: TurnKind,
-        given: str,
-        key: str | None,
-        play: Callable[[Interview], TurnResult],
-    ) -> list[Outgoing]:
-        """Compute a turn, commit it, and only then say what happened."""
-        lang = record.state.language
-        if record.state.finished:
-            return [TextOut("info", t(lang, "session_over"))]
-        try:
-            result = play(version.interview)
-        except EngineError:
-            return [TextOut("warning", t(lang, "bad_button"))]
-        payload = journal.turn_payload(result)
-        await self._commit(record, kind, given, key, result.state, payload)
-        if result.ended is not None:
-            self._sessions.pop(record.trainee_id, None)
-        title = _local(version.loaded.scenario.title, lang)
-        return turn_messages(result, title)
-
-    async def _commit(
-        self,
-        record: SessionRecord,
-        kind: TurnKind,
-        given: str,
-        key: str | None,
-        state: SessionState,
-        payload: dict[str, Any],
-    ) -> SessionRecord:
-        now = self.clock()
-        seq = record.last_seq + 1
-        turn = TurnRecord(record.id, seq, kind, given, key, now, payload)
-        try:
-            await self.store.append_turn(turn, state)
-        except DuplicateInputError:
-            raise _ReplyInsteadError(
-                TextOut("info", t(record.state.language, "duplicate"))
-            ) from None
-        except ConflictError:
-            self._sessions.pop(record.trainee_id, None)  # reload the newer state next time
-            raise _ReplyInsteadError(
-                TextOut("warning", t(record.state.language, "conflict"))
-            ) from None
-        updated = replace(record, state=state, last_seq=seq, updated_at=now)
-        self._sessions[record.trainee_id] = updated
-        return updated
-
-    async def _set_status(
-        self, record: SessionRecord, status: Status, kind: TurnKind, key: str | None
-    ) -> SessionRecord:
-        state = replace(record.state, status=status)
-        updated = await self._commit(record, kind, kind, key, state, {"status": status})
-        if state.finished:
-            self._sessions.pop(record.trainee_id, None)
-        return updated
-
-    async def _set_language(self, trainee: Trainee, argument: str) -> list[Outgoing]:
-        wanted = argument.strip().lower()
-        if wanted not in ("en", "pl"):
-            return [TextOut("info", t(self._language(trainee), "language_usage"))]
-        await self.store.set_trainee_language(trainee.id, wanted)
-        self._remember(replace(trainee, language=wanted))
-        return [TextOut("info", t(wanted, "language_set"))]
-
-    async def _active(self, trainee: Trainee) -> SessionRecord | None:
-        cached = self._sessions.get(trainee.id)
-        if cached is not None:
-            return cached
-        record = await self.store.active_session(trainee.id)
-        if record is not None:
-            self._sessions[trainee.id] = record
-        return record
-
-    async def _version(self, record: SessionRecord) -> Version:
-        return await self.library.version(record.scenario_hash, record.scenario_id)
-
-    async def _last_said(self, record: SessionRecord) -> list[Outgoing]:
-        turns = await self.store.turns(record.id)
-        for turn in reversed(turns):
-            said = turn.payload.get("said")
-            if said:
-                lines = tuple(
-                    Said(
-                        s["line_id"],
-                        s["speaker"],
-                        s.get("speaker_name"),
-                        s.get("speaker_role", "persona"),
-                        s["text"],
-                    )
-                    for s in said
-                )
-                return said_messages(lines[-3:], record.state.language)
-        return []
-
-    def _language(self, trainee: Trainee) -> str:
-        return supported(trainee.language)
-
-
-class _ReplyInsteadError(Exception):
-    """A turn that ends in a short reply instead of going ahead (e.g. a duplicate)."""
-
-    def __init__(self, message: Outgoing) -> None:
-        super().__init__()
-        self.message = message
-
-
-def _local(text: dict[str, str], language: str) -> str:
-    return text.get(language) or next(iter(text.values()))
