@@ -5,14 +5,14 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the project's dependencies change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install play test check unit services bench schema clean
+.PHONY: install play test check unit services bench soak schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,media]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -39,6 +39,10 @@ unit: install
 ## Start PostgreSQL and Redis on loopback if this machine has them and they are down.
 services:
 	@bash tools/services.sh
+
+## The long-running variants of the reliability tests (many more kill rounds).
+soak: install services
+	. tools/test-env.sh && SIGNPOST_SOAK=1 $(BIN)/python -m pytest tests/reliability
 
 bench: install services
 	. tools/test-env.sh && $(BIN)/python -m bench

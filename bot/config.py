@@ -24,6 +24,31 @@ class Settings(BaseSettings):
     default_scenario: str = Field(default="air-01", description="Played by `signpost play`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
+    # -- Telegram (`signpost run telegram`) --
+    telegram_token: SecretStr | None = Field(default=None, description="The bot's token.")
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="Bot API server (a local one in tests)."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None, description="Checked against X-Telegram-Bot-Api-Secret-Token."
+    )
+    telegram_webhook_host: str = Field(default="127.0.0.1", description="Webhook listen host.")
+    telegram_webhook_port: int = Field(default=8081, ge=1, le=65535)
+
+    # -- Matrix (`signpost run matrix`) --
+    matrix_homeserver: str | None = Field(default=None, description="e.g. https://matrix.org")
+    matrix_user: str | None = Field(default=None, description="e.g. @signpost:example.org")
+    matrix_password: SecretStr | None = None
+    matrix_token: SecretStr | None = Field(default=None, description="Instead of a password.")
+    matrix_allow: list[str] = Field(
+        default_factory=list,
+        description="Homeservers (example.org) or users (@a:example.org) whose invites are "
+        "accepted; empty: everyone.",
+    )
+
+    # -- several workers (issue #8) --
+    redis_url: SecretStr | None = Field(default=None, description="redis://127.0.0.1:6379/0")
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: SecretStr) -> SecretStr:

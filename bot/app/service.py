@@ -59,12 +59,16 @@ class TrainingService(SessionKeeper):
         if lock is None:
             lock = self._locks[trainee.id] = asyncio.Lock()
         async with lock:
+            if self._seen_recently(trainee.id, incoming.key):
+                return [TextOut("info", t(self._language(trainee), "duplicate"))]
             try:
-                return await self._dispatch(trainee, incoming)
+                replies = await self._dispatch(trainee, incoming)
             except ReplyInsteadError as reply:
                 return [reply.message]
             except StoreUnavailableError:
                 return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
+            self._remember_key(trainee.id, incoming.key)
+            return replies
 
     async def _dispatch(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
         lang = self._language(trainee)

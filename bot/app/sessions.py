@@ -41,6 +41,8 @@ from bot.scoring.interview import Interview, TurnResult
 Clock = Callable[[], datetime]
 #: trainees remembered in memory; beyond this the least recently active are looked up again
 TRAINEE_CACHE = 50_000
+#: input keys remembered per trainee, against re-delivered messages
+RECENT_KEYS = 16
 
 
 def utc_now() -> datetime:
@@ -64,6 +66,10 @@ class SessionKeeper:
         self.default_mode: Mode = default_mode
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._sessions: dict[str, SessionRecord] = {}
+        # The store refuses an input key a session already has; a messenger re-delivering an
+        # old message after the trainee started another session would slip past that, so the
+        # last few keys of each trainee are also remembered here.
+        self._recent_keys: OrderedDict[str, tuple[str, ...]] = OrderedDict()
         # Who a platform user is never changes; asking the database on every message cost a
         # read per turn and capped a busy bot at a few hundred turns/s (see BENCHMARKS.md).
         self._trainees: OrderedDict[tuple[str, str], Trainee] = OrderedDict()
@@ -109,6 +115,17 @@ class SessionKeeper:
             self._sessions.pop(record.trainee_id, None)
         title = local_text(version.loaded.scenario.title, lang)
         return turn_messages(result, title)
+
+    def _seen_recently(self, trainee_id: str, key: str | None) -> bool:
+        return key is not None and key in self._recent_keys.get(trainee_id, ())
+
+    def _remember_key(self, trainee_id: str, key: str | None) -> None:
+        if key is None:
+            return
+        keys = self._recent_keys.pop(trainee_id, ())
+        self._recent_keys[trainee_id] = (*keys[-(RECENT_KEYS - 1) :], key)
+        while len(self._recent_keys) > TRAINEE_CACHE:
+            self._recent_keys.popitem(last=False)
 
     async def _commit(
         self,

@@ -1,0 +1,1 @@
+"""Matrix adapter (matrix-nio): `signpost run matrix`."""
