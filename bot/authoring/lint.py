@@ -18,6 +18,7 @@ from bot.authoring import strings
 from bot.scenario import model as m
 from bot.scenario.checks import iter_choices, iter_lines
 from bot.scenario.codes import DIMENSION_CODES
+from bot.scenario.courses import COURSES_FILE, load_courses
 from bot.scenario.expr import compile_expression, compile_update
 from bot.scenario.loader import SCENARIO_FILE, LoadedScenario, load_scenario_located
 from bot.scenario.problems import Problem, ScenarioError, Severity
@@ -58,6 +59,23 @@ def scenario_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             found.extend(sorted(path.glob(f"*/{SCENARIO_FILE}")))
     return found
+
+
+def lint_courses(folder: Path, results: list[LintResult]) -> LintResult | None:
+    """`courses.yaml` of a scenarios folder against the scenarios that loaded."""
+    if not (folder / COURSES_FILE).is_file():
+        return None
+    known = {r.scenario_id for r in results if r.scenario_id is not None}
+    known |= _ids_of_unloaded(folder, results)
+    result = LintResult(folder / COURSES_FILE)
+    _courses, failures = load_courses(folder, known)
+    result.problems = [p for failure in failures for p in failure.problems]
+    return result
+
+
+def _ids_of_unloaded(folder: Path, results: list[LintResult]) -> set[str]:
+    """A scenario that does not load is still there: its course entry is not the error."""
+    return {r.file.parent.name for r in results if r.scenario_id is None}
 
 
 def lint_file(path: Path) -> LintResult:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bot.authoring import strings as string_tables
 from bot.authoring.explore import Exploration, explore_exhaustive, explore_random
-from bot.authoring.lint import LintResult, lint_file, scenario_paths
+from bot.authoring.lint import LintResult, lint_courses, lint_file, scenario_paths
 from bot.authoring.runner import interview_for
 from bot.authoring.suite import ScenarioReport, discover, run
 from bot.scenario.codes import DIMENSION_CODES
@@ -178,8 +178,11 @@ def lint(
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
 ) -> None:
     """Check scenarios: load errors and graph warnings, each with a code, place and fix."""
-    files = scenario_paths(_paths(paths))
-    results = [lint_file(f) for f in files]
+    chosen = _paths(paths)
+    results = [lint_file(f) for f in scenario_paths(chosen)]
+    for folder in (p for p in chosen if p.is_dir()):
+        if (courses := lint_courses(folder, results)) is not None:
+            results.append(courses)
     errors = sum(r.errors for r in results)
     warnings = sum(r.warnings for r in results)
     if output == "json":
@@ -190,7 +193,7 @@ def lint(
                 colour = "red" if problem.severity == "error" else "yellow"
                 out.print(f"[{colour}]{escape(str(problem))}[/]", highlight=False)
         verdict = "[red]failed[/]" if errors or (strict and warnings) else "[green]ok[/]"
-        out.print(f"{verdict}: {len(results)} scenario files, {errors} errors, {warnings} warnings")
+        out.print(f"{verdict}: {len(results)} files, {errors} errors, {warnings} warnings")
     failed = errors > 0 or (strict and warnings > 0) or not results
     raise typer.Exit(1 if failed else 0)
 

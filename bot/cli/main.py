@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from bot.cli import authoring, authoring_more
+from bot.cli import catalogue as catalogue_cli
 from bot.config import Settings
+from bot.scenario.courses import Courses
 from bot.scenario.loader import load_catalogue
 from bot.scenario.model import Scenario
 
@@ -174,34 +175,16 @@ async def _play(
     return 0
 
 
-@app.command()
-def scenarios(
-    folder: Annotated[Path | None, typer.Option(help="Scenarios folder.")] = None,
-) -> None:
-    """List the scenarios, and every one that does not load with its errors."""
-    root = folder or settings().dialogues
-    catalogue = load_catalogue([root])
-    table = Table(title=f"Scenarios in {root}")
-    for column in ("id", "title", "languages", "minutes", "difficulty", "nodes"):
-        table.add_column(column)
-    for loaded in catalogue:
-        s = loaded.scenario
-        title = s.title.get("en") or next(iter(s.title.values()))
-        table.add_row(
-            s.id, title, ", ".join(s.languages), str(s.minutes), s.difficulty, str(len(s.nodes))
-        )
-    out.print(table)
-    for failure in catalogue.failures:
-        err.print(f"[red]does not load:[/]\n{failure}")
-    raise typer.Exit(1 if catalogue.failures else 0)
-
-
-def schema_text() -> str:
-    schema = Scenario.model_json_schema()
+def schema_text(model: type[BaseModel] = Scenario, title: str = "Signpost scenario") -> str:
+    schema = model.model_json_schema()
+    description = {
+        "Signpost scenario": "A role-play interview for Signpost (dialogues/<id>/scenario.yaml).",
+        "Signpost courses": "How scenarios are ordered and grouped (dialogues/courses.yaml).",
+    }[title]
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Signpost scenario",
-        "description": "A role-play interview for Signpost (dialogues/<id>/scenario.yaml).",
+        "title": title,
+        "description": description,
         **{k: v for k, v in schema.items() if k not in ("title", "description")},
     }
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
@@ -209,22 +192,28 @@ def schema_text() -> str:
 
 @app.command()
 def schema(
-    check: Annotated[
-        bool, typer.Option("--check", help="Fail if the file is out of date.")
-    ] = False,
-    path: Annotated[Path, typer.Option(help="Where the schema lives.")] = SCHEMA_PATH,
+    check: Annotated[bool, typer.Option("--check", help="Fail if a file is out of date.")] = False,
+    path: Annotated[Path, typer.Option(help="Where the scenario schema lives.")] = SCHEMA_PATH,
 ) -> None:
-    """Write the JSON Schema of the scenario format (for editors) from the models."""
-    text = schema_text()
-    if check:
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != text:
-            err.print(f"[red]{path} is out of date:[/] run `signpost schema`")
-            raise typer.Exit(1)
-        out.print(f"{path} is up to date")
-        return
-    path.write_text(text, encoding="utf-8")
-    out.print(f"wrote {path}")
+    """Write the JSON Schemas of the scenario and courses formats (for editors) from the models."""
+    outputs = {
+        path: schema_text(),
+        path.with_name("courses.schema.json"): schema_text(Courses, "Signpost courses"),
+    }
+    stale = False
+    for target, text in outputs.items():
+        current = target.read_text(encoding="utf-8") if target.is_file() else ""
+        if check:
+            if current != text:
+                err.print(f"[red]{target} is out of date:[/] run `signpost schema`")
+                stale = True
+            else:
+                out.print(f"{target} is up to date")
+        else:
+            target.write_text(text, encoding="utf-8")
+            out.print(f"wrote {target}")
+    if stale:
+        raise typer.Exit(1)
 
 
 @db_app.command("upgrade")
@@ -261,6 +250,7 @@ def _login() -> str:
 
 
 authoring.register(app)
+catalogue_cli.register(app, settings)
 authoring_more.register(app)
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.scenario import model as m
 from bot.scenario.checks import check_scenario
+from bot.scenario.courses import Course, load_courses
 from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.yamlsource import Located, Path_, YamlError, read_yaml
 
@@ -47,12 +48,19 @@ class Catalogue:
 
     scenarios: dict[str, LoadedScenario] = field(default_factory=dict)
     failures: list[ScenarioError] = field(default_factory=list)
+    courses: list[Course] = field(default_factory=list)
 
     def get(self, scenario_id: str) -> LoadedScenario | None:
         return self.scenarios.get(scenario_id)
 
     def __iter__(self) -> Iterator[LoadedScenario]:
-        return iter(sorted(self.scenarios.values(), key=lambda s: s.id))
+        """Course by course in the trainers' order, then the scenarios in no course, by id."""
+        order = {s: i for i, s in enumerate(s for c in self.courses for s in c.scenarios)}
+        ranked = sorted(self.scenarios.values(), key=lambda s: (order.get(s.id, len(order)), s.id))
+        return iter(ranked)
+
+    def course_of(self, scenario_id: str) -> Course | None:
+        return next((c for c in self.courses if scenario_id in c.scenarios), None)
 
     def __len__(self) -> int:
         return len(self.scenarios)
@@ -155,6 +163,7 @@ def scenario_files(root: Path) -> list[Path]:
 
 
 def load_catalogue(roots: Iterable[Path]) -> Catalogue:
+    roots = list(roots)
     catalogue = Catalogue()
     for root in roots:
         for file in scenario_files(root):
@@ -170,6 +179,11 @@ def load_catalogue(roots: Iterable[Path]) -> Catalogue:
                 )
                 continue
             catalogue.scenarios[loaded.id] = loaded
+    for root in roots:
+        if root.is_dir():
+            courses, failures = load_courses(root, set(catalogue.scenarios))
+            catalogue.courses += courses
+            catalogue.failures += failures
     return catalogue
 
 
