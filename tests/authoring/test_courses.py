@@ -78,3 +78,11 @@ def test_scenarios_command_shows_one_in_full(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Nocna zmiana" in result.stdout and "Kontrola nocnego autobusu" in result.stdout
     assert "Rutynowo oddziel podróżną od towarzysza." in result.stdout
+
+
+def test_two_courses_with_one_id(tmp_path: Path) -> None:
+    root = folder_with(tmp_path, COURSE + COURSE.split("\n", 1)[1])
+    [failure] = load_catalogue([root]).failures
+    assert [(p.code, p.line, p.message) for p in failure.problems] == [
+        ("SP131", 5, "the course id 'night' is used twice")
+    ]

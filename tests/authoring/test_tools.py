@@ -207,3 +207,12 @@ def test_play_testing_starts_anywhere_shows_changes_and_goes_back(mini: LoadedSc
         parse_presets(["nothing=1"], mini)
     with pytest.raises(PresetError, match="true or false"):
         parse_presets(["controller_near=maybe"], mini)
+
+
+def test_an_unreadable_string_table_is_reported(copy: Path) -> None:
+    (copy.parent / "strings").mkdir()
+    (copy.parent / "strings" / "pl.csv").write_text("no,columns\n1,2\n", encoding="utf-8")
+    [problem] = lint_file(copy).problems
+    assert problem.code == "SP121"
+    assert problem.message.startswith("cannot read pl.csv: ")
+    assert "no column key, source_hash, translation" in problem.message
