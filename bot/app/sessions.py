@@ -10,7 +10,7 @@ import asyncio
 import secrets
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from bot.app.ports import (
     DuplicateInputError,
     SessionRecord,
     SessionStore,
+    StoreUnavailableError,
     Trainee,
     TurnKind,
     TurnRecord,
@@ -43,6 +44,8 @@ Clock = Callable[[], datetime]
 TRAINEE_CACHE = 50_000
 #: input keys remembered per trainee, against re-delivered messages
 RECENT_KEYS = 16
+#: a commit that fails because the database is unreachable is retried after these pauses (s)
+RETRY_PAUSES = (0.05, 0.2, 0.8)
 
 
 def utc_now() -> datetime:
@@ -64,6 +67,8 @@ class SessionKeeper:
         self.clock = clock
         self.seeds = seeds
         self.default_mode: Mode = default_mode
+        #: how to wait between retries (tests make it instant)
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._sessions: dict[str, SessionRecord] = {}
         # The store refuses an input key a session already has; a messenger re-delivering an
@@ -139,20 +144,35 @@ class SessionKeeper:
         now = self.clock()
         seq = record.last_seq + 1
         turn = TurnRecord(record.id, seq, kind, given, key, now, payload)
-        try:
-            await self.store.append_turn(turn, state)
-        except DuplicateInputError:
-            raise ReplyInsteadError(
-                TextOut("info", t(record.state.language, "duplicate"))
-            ) from None
-        except ConflictError:
-            self._sessions.pop(record.trainee_id, None)  # reload the newer state next time
-            raise ReplyInsteadError(
-                TextOut("warning", t(record.state.language, "conflict"))
-            ) from None
+        for attempt, pause in enumerate((*RETRY_PAUSES, None)):
+            try:
+                await self.store.append_turn(turn, state)
+                break
+            except StoreUnavailableError:
+                if pause is None:
+                    raise  # the trainee is told to try again shortly; nothing was answered
+                await self.sleep(pause)
+            except (DuplicateInputError, ConflictError) as refused:
+                # After a lost connection the write may have landed before the error: if the
+                # stored turn is this one, it is committed and is answered as such.
+                if attempt > 0 and await self._landed(record.id, seq, key):
+                    break
+                if isinstance(refused, DuplicateInputError):
+                    raise ReplyInsteadError(
+                        TextOut("info", t(record.state.language, "duplicate"))
+                    ) from None
+                self._sessions.pop(record.trainee_id, None)  # reload the newer state next time
+                raise ReplyInsteadError(
+                    TextOut("warning", t(record.state.language, "conflict"))
+                ) from None
         updated = replace(record, state=state, last_seq=seq, updated_at=now)
         self._sessions[record.trainee_id] = updated
         return updated
+
+    async def _landed(self, session_id: str, seq: int, key: str | None) -> bool:
+        turns = await self.store.turns(session_id)
+        last = turns[-1] if turns else None
+        return last is not None and last.seq == seq and (key is None or last.input_key == key)
 
     async def _set_status(
         self, record: SessionRecord, status: Status, kind: TurnKind, key: str | None
