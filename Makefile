@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis,ops]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -41,3 +41,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("Signpost figures")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+#: secrets the tests use (bot tokens, passwords): none may appear in anything the code prints,
+#: logs or raises during the run. Tests add theirs with `SECRETS.add(...)`.
+SECRETS: set[str] = {"pg-test-password-7c1f"}
+_LEAKS: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for title, content in report.sections:
+        for secret in SECRETS:
+            if secret and secret in content:
+                _LEAKS.append(f"{report.nodeid} ({title}): {secret[:4]}…")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _LEAKS:
+        REPORT.append(f"SECRETS LEAKED in {len(_LEAKS)} outputs: " + "; ".join(_LEAKS[:5]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        REPORT.append(
+            f"secrets: {len(SECRETS)} test secrets never appeared in any captured output or log"
+        )

@@ -1,0 +1,111 @@
+"""The trainee gate shared by bot processes, against the Redis server on 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.app.gate import GateBusyError, LocalGate
+from storage.redis_gate import RedisGate
+
+URL = os.environ.get("SIGNPOST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(URL)
+    try:
+        await client.ping()
+    except (OSError, ConnectionError) as error:
+        await client.aclose()
+        pytest.skip(f"Redis at {URL} does not answer: {error}")
+    yield client
+    await client.aclose()
+
+
+def gates(redis: Redis, n: int, **options: object) -> list[RedisGate]:
+    prefix = f"t{secrets.token_hex(4)}"
+    return [RedisGate(redis, worker=f"w{i}", prefix=prefix, **options) for i in range(n)]  # type: ignore[arg-type]
+
+
+async def test_holders_never_overlap_across_workers(redis: Redis) -> None:
+    workers = gates(redis, 3)
+    inside = 0
+    most = 0
+    order: list[int] = []
+
+    async def work(gate: RedisGate, n: int) -> None:
+        nonlocal inside, most
+        async with gate.hold("trainee"):
+            inside += 1
+            most = max(most, inside)
+            order.append(n)
+            await asyncio.sleep(0.005)
+            inside -= 1
+
+    await asyncio.gather(*(work(workers[n % 3], n) for n in range(30)))
+    assert most == 1 and sorted(order) == list(range(30))
+
+
+async def test_fresh_says_whether_another_worker_held_it_since(redis: Redis) -> None:
+    a, b = gates(redis, 2)
+    async with a.hold("t") as fresh:
+        assert fresh  # nobody held it before
+    async with a.hold("t") as fresh:
+        assert fresh
+    async with b.hold("t") as fresh:
+        assert not fresh  # a was last: b's cache may be stale
+    async with a.hold("t") as fresh:
+        assert not fresh
+
+
+async def test_a_dead_workers_gate_expires(redis: Redis) -> None:
+    (gate,) = gates(redis, 1, expiry_ms=200, wait_s=2.0)
+    await redis.set(f"{gate.prefix}:gate:t", "dead:1", px=200)  # a worker killed mid-turn
+    began = asyncio.get_running_loop().time()
+    async with gate.hold("t"):
+        waited = asyncio.get_running_loop().time() - began
+    assert 0.1 < waited < 1.0
+
+
+async def test_a_stuck_gate_gives_up_in_bounded_time(redis: Redis) -> None:
+    a, b = gates(redis, 2, wait_s=0.2)
+    async with a.hold("t"):
+        with pytest.raises(GateBusyError):
+            async with b.hold("t"):
+                pass
+
+
+async def test_a_stalled_holder_cannot_release_a_newer_holders_gate(redis: Redis) -> None:
+    a, b = gates(redis, 2, expiry_ms=150, wait_s=2.0)
+    stalled = a.hold("t")
+    await stalled.__aenter__()
+    keeper_free = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "RedisGate._keep"]  # type: ignore[union-attr]
+    for task in keeper_free:
+        task.cancel()  # the process stalls: no renewal
+    await asyncio.sleep(0.3)
+    async with b.hold("t"):
+        await stalled.__aexit__(None, None, None)  # the stalled worker wakes up and releases
+        assert (await redis.get(f"{b.prefix}:gate:t") or b"").decode().startswith("w1:")
+
+
+async def test_the_local_gate_serialises_in_one_process() -> None:
+    gate = LocalGate()
+    inside = most = 0
+
+    async def work() -> None:
+        nonlocal inside, most
+        async with gate.hold("t") as fresh:
+            assert fresh
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0)
+            inside -= 1
+
+    await asyncio.gather(*(work() for _ in range(20)))
+    assert most == 1
