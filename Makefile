@@ -5,14 +5,14 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the project's dependencies change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install play test check unit services bench soak schema clean
+.PHONY: install play test check unit services system bench soak schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis,ops]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis,ops,pdf,reports]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -22,7 +22,7 @@ play: install
 	$(BIN)/signpost play
 
 ## Everything CI runs: static checks, then the whole test suite against real services.
-test: install services check unit
+test: install services system check unit audit
 
 check: install
 	$(BIN)/ruff check .
@@ -36,9 +36,22 @@ check: install
 unit: install
 	. tools/test-env.sh && $(BIN)/python -m pytest
 
+## Chromium, Graphviz and fonts for the report tests (Debian packages), if missing and possible.
+system:
+	@bash tools/system-packages.sh
+
 ## Start PostgreSQL and Redis on loopback if this machine has them and they are down.
 services:
 	@bash tools/services.sh
+
+## Known vulnerabilities in the locked dependencies: reported, never failing the build
+## (advisories without a fix would otherwise block every change).
+audit: install
+	-$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --progress-spinner off
+
+## Pin what is installed now into requirements.lock (after changing dependencies).
+lock: install
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 ## The long-running variants of the reliability tests (many more kill rounds).
 soak: install services

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.app.library import ScenarioLibrary, settle_long_lived_objects
 from bot.app.service import TrainingService
 from bot.config import Settings
+from bot.reports import Renderer
 from bot.scenario.loader import Catalogue, load_catalogue
 from storage import SqlStore
 
@@ -29,7 +30,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     store = await SqlStore.open(settings.database_url.get_secret_value())
     try:
         library = ScenarioLibrary(catalogue, store)
-        service = TrainingService(library, store, default_mode=settings.mode)
+        service = TrainingService(library, store, default_mode=settings.mode, renderer=Renderer())
         yield Runtime(settings, catalogue, store, library, service)
     finally:
         await store.close()

@@ -46,8 +46,25 @@ class Settings(BaseSettings):
         "accepted; empty: everyone.",
     )
 
-    # -- several workers (issue #8) --
+    # -- privacy (issue #6) --
+    retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Sessions untouched this many days are removed by `signpost retention apply`.",
+    )
+    retention_action: Literal["delete", "anonymise"] = Field(
+        default="anonymise",
+        description="anonymise: keep scores, drop the person and their typed words; delete: all.",
+    )
+
+    # -- several workers and operations --
     redis_url: SecretStr | None = Field(default=None, description="redis://127.0.0.1:6379/0")
+    ops_host: str = Field(
+        default="127.0.0.1", description="Where /metrics, /healthz, /readyz listen."
+    )
+    ops_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Port of /metrics, /healthz, /readyz; unset: off."
+    )
 
     @field_validator("database_url")
     @classmethod

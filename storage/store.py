@@ -20,6 +20,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql import Executable
 
 from bot.app.ports import (
+    AuditEntry,
     ConflictError,
     SessionRecord,
     StoreUnavailableError,
@@ -29,6 +30,8 @@ from bot.app.ports import (
 from bot.engine.state import SessionState
 from storage import migrate as migrations
 from storage import ops
+from storage.directory import DirectoryMixin
+from storage.directory import session_record as _session
 from storage.drivers import AsyncDriver, AsyncReader, ThreadDriver, ThreadReader
 from storage.engines import (
     check_url,
@@ -45,8 +48,6 @@ from storage.tables import (
     media_refs,
     scenario_versions,
     sessions,
-    trainee_identities,
-    trainees,
     turns,
 )
 from storage.writer import Writer, WriterStats
@@ -96,7 +97,7 @@ _SOURCE = select(scenario_versions.c.source).where(
 )
 
 
-class SqlStore:
+class SqlStore(DirectoryMixin):
     """Open with `await SqlStore.open(url)`; `await store.close()` when done."""
 
     def __init__(
@@ -306,18 +307,10 @@ class SqlStore:
         )
         await self._writer.submit(ops.Execute(((statement, values),)))
 
-    async def forget_trainee(self, trainee_id: str) -> None:
-        """Delete a trainee, their identities, sessions and turns, in one transaction."""
-        mine = select(sessions.c.id).where(sessions.c.trainee_id == trainee_id)
-        none: dict[str, Any] = {}
-        statements: tuple[tuple[Any, dict[str, Any]], ...] = (
-            # turns first: the sessions are needed to find them
-            (delete(turns).where(turns.c.session_id.in_(mine)), none),
-            (delete(sessions).where(sessions.c.trainee_id == trainee_id), none),
-            (delete(trainee_identities).where(trainee_identities.c.trainee_id == trainee_id), none),
-            (delete(trainees).where(trainees.c.id == trainee_id), none),
-        )
-        await self._writer.submit(ops.Execute(statements))
+    async def forget_trainee(self, trainee_id: str, audit: AuditEntry | None = None) -> None:
+        """Delete a trainee, their identities, sessions, turns, role and cohort memberships in
+        one transaction, with `audit` (which is kept)."""
+        await self._writer.submit(ops.Execute(self._forget_statements(trainee_id, audit)))
         self._trainee_generation += 1
         self._trainees = {k: v for k, v in self._trainees.items() if v[0].id != trainee_id}
 
@@ -336,19 +329,6 @@ class SqlStore:
             if is_unavailable(error):
                 raise StoreUnavailableError(f"the database is unavailable: {error}") from error
             raise
-
-
-def _session(row: Row[Any]) -> SessionRecord:
-    return SessionRecord(
-        id=row.id,
-        trainee_id=row.trainee_id,
-        scenario_id=row.scenario_id,
-        scenario_hash=row.scenario_hash,
-        state=SessionState.from_dict(row.state),
-        last_seq=row.last_seq,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 def _now() -> datetime:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -118,6 +119,9 @@ sessions = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # active_session / sessions_of: one trainee's sessions, newest first.
     Index("ix_sessions_trainee_updated", "trainee_id", "updated_at"),
+    # exports by date range, and retention
+    Index("ix_sessions_created_at", "created_at"),
+    Index("ix_sessions_updated_at", "updated_at"),
 )
 
 turns = Table(
@@ -173,4 +177,67 @@ media_refs = Table(
     Column("digest", String(64), primary_key=True),
     Column("ref", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# -- coordinators: roles, cohorts, the audit log (issue #6) --------------------------------------
+
+#: roles other than `trainee` (the default, never stored)
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column(
+        "trainee_id", String(32), ForeignKey("trainees.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("role", String(16), nullable=False),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("granted_by", String(120), nullable=False),
+)
+
+cohorts = Table(
+    "cohorts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    #: the enrolment code, upper case
+    Column("code", String(16), nullable=False, unique=True),
+    Column(
+        "coordinator_id", String(32), ForeignKey("trainees.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("starts_on", Date),
+    Column("ends_on", Date),
+    #: scenario ids assigned (a JSON list; empty: all)
+    Column("scenarios", Json, nullable=False),
+    Column("mode", String(16)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+cohort_members = Table(
+    "cohort_members",
+    metadata,
+    Column("cohort_id", String(32), ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "trainee_id", String(32), ForeignKey("trainees.id", ondelete="CASCADE"), primary_key=True
+    ),
+    #: trainee or trainer
+    Column("role", String(16), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    # a person's cohorts (access checks, enrolment)
+    Index("ix_cohort_members_trainee_id", "trainee_id"),
+)
+
+#: every access to a transcript or report, every role granted and person forgotten; never
+#: deleted with the person it is about (it names them by alias only)
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("detail", Json, nullable=False),
+    Index("ix_audit_log_at", "at"),
 )

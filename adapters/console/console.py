@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.panel import Panel
@@ -14,6 +15,7 @@ from rich.text import Text
 from bot.app.messages import (
     ButtonsOut,
     DebriefOut,
+    DocumentOut,
     Incoming,
     MediaOut,
     Outgoing,
@@ -42,6 +44,8 @@ class ConsoleSession:
     user_id: str
     language: str = "en"
     read_line: Callable[[str], str] = input
+    #: where documents sent to the chat (reports, transcripts) are saved
+    documents: Path = field(default_factory=lambda: Path("signpost-documents"))
     _buttons: ButtonsOut | None = field(default=None, init=False)
     _finished: bool = field(default=False, init=False)
 
@@ -113,6 +117,8 @@ class ConsoleSession:
                     self._buttons = None
                     self._finished = True
                     self._debrief(reply)
+                case DocumentOut():
+                    self._document(reply)
 
     def _text(self, reply: TextOut) -> None:
         if reply.kind == "line":
@@ -124,6 +130,21 @@ class ConsoleSession:
             self.console.print(Panel(reply.text, title=reply.speaker, border_style="green"))
         else:
             self.console.print(Text(reply.text, style=_KIND_STYLE.get(reply.kind, "")))
+
+    def _document(self, reply: DocumentOut) -> None:
+        """A terminal cannot show a file: save it and say where."""
+        name = Path(reply.filename).name or "document"
+        target = self.documents / name
+        try:
+            self.documents.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(reply.data)
+        except OSError as error:
+            self.console.print(Text(f"{reply.caption}: cannot save {target}: {error}", "red"))
+            return
+        size = f"{len(reply.data) / 1024:.1f} KiB"
+        self.console.print(
+            Text.assemble(("  📄 ", ""), (reply.caption, "bold"), (f"  {target} ({size})", "dim"))
+        )
 
     def _debrief(self, reply: DebriefOut) -> None:
         d = reply.debrief

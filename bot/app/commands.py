@@ -18,6 +18,11 @@ COMMANDS = frozenset(
         "language",
         "help",
         "forget",
+        # cohorts (issue #6): trainees join; coordinators ask for reports
+        "join",
+        "cohorts",
+        "report",
+        "transcript",
     }
 )
 _COMMAND = re.compile(r"^[/!]([A-Za-z_]{1,32})(?:@\w{1,64})?(?:\s+(.*))?$", re.DOTALL)

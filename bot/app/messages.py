@@ -72,4 +72,16 @@ class DebriefOut:
     text: str
 
 
-Outgoing = TextOut | MediaOut | ButtonsOut | DebriefOut
+@dataclass(frozen=True, slots=True)
+class DocumentOut:
+    """A file for the chat: a report or a transcript (HTML, PDF, Markdown, CSV, JSON)."""
+
+    filename: str
+    #: e.g. text/html, application/pdf
+    media_type: str
+    data: bytes
+    #: one line about it, in the reader's language
+    caption: str
+
+
+Outgoing = TextOut | MediaOut | ButtonsOut | DebriefOut | DocumentOut

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-from bot.engine.state import SessionState
+from bot.engine.state import Mode, SessionState
 
 TurnKind = Literal["start", "choice", "text", "hint", "pause", "resume", "quit"]
+#: what a person may do (bot.app.access has the table); everyone is a trainee unless granted
+Role = Literal["trainee", "trainer", "coordinator", "admin"]
+ROLES: tuple[Role, ...] = ("trainee", "trainer", "coordinator", "admin")
+#: how someone belongs to a cohort (its coordinator is `Cohort.coordinator_id`)
+MemberRole = Literal["trainee", "trainer"]
+#: aliases of the identity-less trainees that anonymised sessions are moved to
+ANONYMOUS_PREFIX = "anon-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +126,145 @@ class SessionStore(Protocol):
 
     async def input_seen(self, session_id: str, input_key: str) -> bool: ...
 
-    async def forget_trainee(self, trainee_id: str) -> None:
-        """Delete the trainee, every identity, session and turn of theirs, in one transaction."""
+    async def forget_trainee(self, trainee_id: str, audit: AuditEntry | None = None) -> None:
+        """Delete the trainee, every identity, session, turn, role and cohort membership of
+        theirs in one transaction, writing `audit` (which is kept) in the same one."""
         ...
 
     async def close(self) -> None: ...
+
+
+# -- people, cohorts, the audit log (issue #6) ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A trainee row without its platform identity: what reports and exports may name."""
+
+    id: str
+    alias: str
+    language: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    id: str
+    name: str
+    #: what trainees send to join (`/start CODE`, `!join CODE`); upper-case letters and digits
+    code: str
+    coordinator_id: str | None
+    starts_on: date | None
+    ends_on: date | None
+    #: scenario ids assigned; empty: every scenario
+    scenarios: tuple[str, ...]
+    #: the feedback mode of its sessions; None: the bot's default
+    mode: Mode | None
+    created_at: datetime
+
+    def open_on(self, day: date) -> bool:
+        """Whether its code still enrols (until the end date, inclusive)."""
+        return self.ends_on is None or day <= self.ends_on
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    person: Person
+    role: MemberRole
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    #: who: a person's alias, or `cli:<login>` for the command line
+    actor: str
+    #: e.g. transcript.export, transcript.view, report.cohort, user.forget, role.grant
+    action: str
+    #: what: a session id, an alias or a cohort name
+    subject: str
+    outcome: Literal["allowed", "denied", "done"]
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class DirectoryStore(Protocol):
+    """Roles, cohorts and their members, the audit log, and the queries of exports and
+    retention. Every read here goes to the database (no cache): access is decided on it."""
+
+    async def role_of(self, trainee_id: str) -> Role: ...
+
+    async def set_role(self, trainee_id: str, role: Role, audit: AuditEntry) -> None: ...
+
+    async def staff(self) -> Sequence[tuple[Person, Role]]:
+        """Everyone whose role is not `trainee`."""
+        ...
+
+    async def person(
+        self, *, trainee_id: str | None = None, alias: str | None = None
+    ) -> Person | None: ...
+
+    async def find_identity(self, platform: str, external_id: str) -> Person | None:
+        """The person with this platform identity, if any (never creates one)."""
+        ...
+
+    async def identities(self, trainee_id: str) -> Sequence[tuple[str, str]]:
+        """(platform, external id) pairs of a person: only for explicit, audited requests."""
+        ...
+
+    async def create_cohort(self, cohort: Cohort, audit: AuditEntry) -> None:
+        """Raises ConflictError if the name or the code is taken."""
+        ...
+
+    async def cohort(self, key: str) -> Cohort | None:
+        """By name (case-insensitive) or id."""
+        ...
+
+    async def cohort_by_code(self, code: str) -> Cohort | None: ...
+
+    async def cohorts(self) -> Sequence[Cohort]: ...
+
+    async def add_member(self, cohort_id: str, trainee_id: str, role: MemberRole) -> bool:
+        """False if they were a member already (their role is then updated)."""
+        ...
+
+    async def remove_member(self, cohort_id: str, trainee_id: str) -> bool: ...
+
+    async def members(self, cohort_id: str) -> Sequence[Member]: ...
+
+    async def memberships(self, trainee_id: str) -> Sequence[tuple[Cohort, MemberRole]]: ...
+
+    async def record_audit(self, entry: AuditEntry) -> None: ...
+
+    async def audit_log(
+        self, *, limit: int = 100, subject: str | None = None
+    ) -> Sequence[AuditEntry]:
+        """Newest first."""
+        ...
+
+    async def sessions_between(
+        self, since: datetime | None, until: datetime | None
+    ) -> Sequence[SessionRecord]:
+        """Sessions created in [since, until), oldest first."""
+        ...
+
+    async def sessions_by_prefix(
+        self, prefix: str, *, limit: int = 5
+    ) -> Sequence[SessionRecord]: ...
+
+    async def stale_sessions(self, before: datetime) -> Sequence[SessionRecord]:
+        """Sessions last changed before `before` and not anonymised yet: retention's work."""
+        ...
+
+    async def delete_sessions(self, session_ids: Sequence[str], audit: AuditEntry) -> int: ...
+
+    async def anonymise_sessions(self, session_ids: Sequence[str], audit: AuditEntry) -> int:
+        """Detach each session from its trainee (a new, identity-less alias per session) and
+        wipe the words typed and the platform message ids; scores and structure stay."""
+        ...
+
+
+class Store(SessionStore, DirectoryStore, Protocol):
+    """Everything the use cases need from storage."""
 
 
 class AdapterStore(Protocol):

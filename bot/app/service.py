@@ -12,13 +12,18 @@ back. Guarantees that hold for every adapter:
 from __future__ import annotations
 
 import asyncio
+import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from uuid import uuid4
 
 from bot.app import journal
 from bot.app.commands import Command, parse_command
+from bot.app.coordination import Coordination
+from bot.app.directory import CODE_LENGTH, normalise_code
+from bot.app.documents import DocumentRenderer
 from bot.app.i18n import supported, t
-from bot.app.library import UnknownScenarioError
+from bot.app.library import ScenarioLibrary, UnknownScenarioError
 from bot.app.messages import (
     MAX_TEXT,
     ButtonOut,
@@ -31,18 +36,33 @@ from bot.app.messages import (
 from bot.app.ports import (
     DuplicateInputError,
     SessionRecord,
+    Store,
     StoreUnavailableError,
     Trainee,
     TurnRecord,
 )
 from bot.app.render import debrief_text, parse_button, turn_messages
-from bot.app.sessions import ReplyInsteadError, SessionKeeper, local_text
+from bot.app.sessions import Clock, ReplyInsteadError, SessionKeeper, local_text, utc_now
 from bot.engine.engine import EngineError
 from bot.engine.state import Mode, Value
 from bot.scoring.interview import TurnResult
 
 
 class TrainingService(SessionKeeper):
+    def __init__(
+        self,
+        library: ScenarioLibrary,
+        store: Store,
+        *,
+        clock: Clock = utc_now,
+        seeds: Callable[[], int] = lambda: secrets.randbits(31),
+        default_mode: Mode = "coach",
+        renderer: DocumentRenderer | None = None,
+    ) -> None:
+        super().__init__(library, store, clock=clock, seeds=seeds, default_mode=default_mode)
+        #: cohorts, roles, reports and privacy (bot.app.coordination)
+        self.coordination = Coordination(library, store, clock=clock, renderer=renderer)
+
     # -- entry point ------------------------------------------------------------------------
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
@@ -104,7 +124,7 @@ class TrainingService(SessionKeeper):
     async def forget(self, trainee: Trainee) -> list[Outgoing]:
         """Delete the trainee's data (after they confirmed), and every copy held here."""
         lang = self._language(trainee)
-        await self.store.forget_trainee(trainee.id)
+        await self.coordination.forget_self(trainee)
         self._sessions.pop(trainee.id, None)
         self._trainees.pop((trainee.platform, trainee.external_id), None)
         return [TextOut("info", t(lang, "forgotten"))]
@@ -112,6 +132,9 @@ class TrainingService(SessionKeeper):
     async def catalogue(self, trainee: Trainee) -> list[Outgoing]:
         lang = self._language(trainee)
         scenarios = self.library.scenarios()
+        assigned = {s for c in await self.coordination.cohorts_of(trainee.id) for s in c.scenarios}
+        if assigned:  # a cohort's trainees see the scenarios assigned to it
+            scenarios = [s for s in scenarios if s.id in assigned] or scenarios
         if not scenarios:
             return [TextOut("info", t(lang, "no_scenarios"))]
         buttons = tuple(
@@ -151,7 +174,9 @@ class TrainingService(SessionKeeper):
         previous = await self._active(trainee)
         if previous is not None:
             await self._set_status(previous, "quit", "quit", None)
-        mode = mode or self.default_mode
+        if mode is None:  # a cohort's feedback mode, else the bot's
+            modes = [c.mode for c in await self.coordination.cohorts_of(trainee.id) if c.mode]
+            mode = modes[-1] if modes else self.default_mode
         try:
             result = version.interview.start(
                 seed=self.seeds(), language=lang, mode=mode, node=node, preset=preset
@@ -197,6 +222,27 @@ class TrainingService(SessionKeeper):
             TextOut("info", t(lang, "how_to_play")),
         ]
         return intro + turn_messages(result, local_text(scenario.title, lang))
+
+    async def join(
+        self, trainee: Trainee, argument: str, key: str | None, only_code: bool
+    ) -> list[Outgoing]:
+        """`/start CODE`, `/join CODE`, `!join CODE`: enrol with a cohort's code. `/start`
+        with a scenario id instead starts that scenario."""
+        lang = self._language(trainee)
+        cohort = await self.coordination.enrol(trainee.id, trainee.alias, argument)
+        if cohort is not None:
+            joined = TextOut("info", t(lang, "joined", name=cohort.name))
+            if only_code:
+                return [joined, *await self.catalogue(trainee)]
+            return [joined, *self.welcome(lang)]  # a first `/start CODE`: consent first
+        code = normalise_code(argument)
+        if only_code or (
+            len(code) == CODE_LENGTH
+            and code == argument.strip().upper()
+            and self.library.catalogue.get(argument.strip()) is None
+        ):
+            return [TextOut("warning", t(lang, "bad_code", code=argument.strip()[:20]))]
+        return await self.start(trainee, argument, key=key)
 
     async def resume(self, trainee: Trainee, key: str | None = None) -> list[Outgoing]:
         record = await self._active(trainee)
@@ -258,7 +304,15 @@ class TrainingService(SessionKeeper):
     async def _command(self, trainee: Trainee, command: Command, key: str | None) -> list[Outgoing]:
         lang = self._language(trainee)
         match command.name:
-            case "start" | "scenarios" if command.argument:
+            case "start" | "join" if command.argument:
+                return await self.join(trainee, command.argument, key, command.name == "join")
+            case "join":
+                return [TextOut("info", t(lang, "join_usage"))]
+            case "cohorts" | "report" | "transcript":
+                return await self.coordination.chat(trainee, command.name, command.argument, lang)
+            case "debrief" if command.argument:
+                return await self.coordination.chat(trainee, "debrief", command.argument, lang)
+            case "scenarios" if command.argument:
                 return await self.start(trainee, command.argument, key=key)
             case "start":
                 return self.welcome(lang)

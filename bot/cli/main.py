@@ -13,7 +13,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from bot.cli import authoring, authoring_more
+from bot.cli import authoring, authoring_more, coordinators
 from bot.cli import catalogue as catalogue_cli
 from bot.config import Settings
 from bot.scenario.courses import Courses
@@ -252,6 +252,7 @@ def _login() -> str:
 authoring.register(app)
 catalogue_cli.register(app, settings)
 authoring_more.register(app)
+coordinators.register(app)
 
 
 def main() -> None:
