@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # Reinstall whenever the project's dependencies change.
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install play test check unit services system bench soak schema clean
+.PHONY: install play test check unit services system bench soak schema clean synapse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,11 +18,25 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# Synapse, the Matrix homeserver the Matrix adapter's tests run against: in a virtual environment of
+# its own, because aiogram pins pydantic<2.14 in the app's and Synapse may want a newer one.
+SYNAPSE_SPEC  := matrix-synapse>=1.100,<2
+SYNAPSE_VENV  := .venv-synapse
+SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed-$(shell echo '$(SYNAPSE_SPEC)' | cksum | cut -d' ' -f1)
+
+$(SYNAPSE_STAMP):
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet '$(SYNAPSE_SPEC)'
+	rm -f $(SYNAPSE_VENV)/.installed-*
+	touch $@
+
+synapse: $(SYNAPSE_STAMP)
+
 play: install
 	$(BIN)/signpost play
 
 ## Everything CI runs: static checks, then the whole test suite against real services.
-test: install services system check unit audit
+test: install synapse services system check unit audit
 
 check: install
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from bot.cli import authoring, authoring_more, coordinators
 from bot.cli import catalogue as catalogue_cli
+from bot.cli.run import run_app
 from bot.config import Settings
 from bot.scenario.courses import Courses
 from bot.scenario.loader import load_catalogue
@@ -253,6 +254,7 @@ authoring.register(app)
 catalogue_cli.register(app, settings)
 authoring_more.register(app)
 coordinators.register(app)
+app.add_typer(run_app, name="run")
 
 
 def main() -> None:
