@@ -69,7 +69,7 @@ lock: install
 
 ## The long-running variants of the reliability tests (many more kill rounds).
 soak: install services
-	. tools/test-env.sh && SIGNPOST_SOAK=1 $(BIN)/python -m pytest tests/reliability
+	. tools/test-env.sh && SIGNPOST_SOAK=1 SIGNPOST_RELIABILITY_OUT=RELIABILITY.md $(BIN)/python -m pytest tests/reliability
 
 bench: install services
 	. tools/test-env.sh && $(BIN)/python -m bench

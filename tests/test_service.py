@@ -196,10 +196,14 @@ async def test_forget_asks_first_then_deletes_everything(
     )
     assert store.sessions
     replies = await service.handle(msg("/forget"))
-    assert [b.data for b in buttons_of(replies).buttons] == ["f:yes", "f:no"]
-    assert "Nothing was deleted." in texts(await service.handle(msg(button="f:no")))
+    yes, no = (b.data for b in buttons_of(replies).buttons)
+    assert yes.startswith("f:yes:") and no == "f:no"
+    assert "Nothing was deleted." in texts(await service.handle(msg(button=no)))
+    assert "not valid" in texts(await service.handle(msg(button=yes)))  # used up by "no"
+    assert "not valid" in texts(await service.handle(msg(button="f:yes:forged")))
     assert store.sessions
-    replies = await service.handle(msg(button="f:yes"))
+    yes = buttons_of(await service.handle(msg("/forget"))).buttons[0].data
+    replies = await service.handle(msg(button=yes))
     assert "your data has been deleted" in texts(replies)
     assert not store.sessions and not store.log and not store.trainees
     assert "no session" in texts(await service.handle(msg("/hint"))).lower()

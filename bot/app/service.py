@@ -144,7 +144,8 @@ class TrainingService(SessionKeeper):
                     "scenario_line",
                     title=local_text(s.scenario.title, lang),
                     minutes=s.scenario.minutes,
-                    difficulty=s.scenario.difficulty,
+                    difficulty=t(lang, f"difficulty_{s.scenario.difficulty}"),
+                    languages="/".join(code.upper() for code in s.scenario.languages),
                 ),
                 f"s:{s.id}",
             )
@@ -208,12 +209,14 @@ class TrainingService(SessionKeeper):
         except DuplicateInputError:
             return [TextOut("info", t(lang, "duplicate"))]
         self._sessions[trainee.id] = record
+        objectives = "\n".join(f"• {local_text(o, lang)}" for o in scenario.objectives)
         intro = [
             TextOut(
                 "info", f"{local_text(scenario.title, lang)}\n{local_text(scenario.summary, lang)}"
             ),
             TextOut("info", t(lang, "intro_role", role=local_text(scenario.role, lang))),
             TextOut("info", t(lang, "intro_setting", setting=local_text(scenario.setting, lang))),
+            TextOut("info", t(lang, "intro_objectives", items=objectives)),
             TextOut(
                 "warning",
                 t(lang, "content_warning", text=local_text(scenario.content_warning, lang)),
@@ -278,9 +281,12 @@ class TrainingService(SessionKeeper):
         if data in ("l:en", "l:pl"):
             chosen = await self._set_language(trainee, data[2:])
             return chosen + await self.catalogue(replace(trainee, language=data[2:]))
-        if data == "f:yes":
+        if data.startswith("f:yes:"):
+            if self._forget_tokens.pop(trainee.id, None) != data[6:]:
+                return [TextOut("warning", t(lang, "bad_button"))]
             return await self.forget(trainee)
         if data == "f:no":
+            self._forget_tokens.pop(trainee.id, None)
             return [TextOut("info", t(lang, "forget_kept"))]
         parsed = parse_button(data)
         record = await self._active(trainee)
@@ -319,11 +325,15 @@ class TrainingService(SessionKeeper):
             case "scenarios":
                 return await self.catalogue(trainee)
             case "forget":
+                # The confirmation carries a one-time token: button data can be forged, and a
+                # bare "yes" would let anyone's client delete a trainee without being asked.
+                token = secrets.token_hex(4)
+                self._forget_tokens[trainee.id] = token
                 return [
                     ButtonsOut(
                         t(lang, "forget_confirm"),
                         (
-                            ButtonOut(t(lang, "forget_yes"), "f:yes"),
+                            ButtonOut(t(lang, "forget_yes"), f"f:yes:{token}"),
                             ButtonOut(t(lang, "forget_no"), "f:no"),
                         ),
                     )

@@ -71,6 +71,8 @@ class SessionKeeper:
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._sessions: dict[str, SessionRecord] = {}
+        #: the one-time token of each trainee's pending /forget confirmation
+        self._forget_tokens: dict[str, str] = {}
         # The store refuses an input key a session already has; a messenger re-delivering an
         # old message after the trainee started another session would slip past that, so the
         # last few keys of each trainee are also remembered here.

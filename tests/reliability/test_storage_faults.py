@@ -15,6 +15,7 @@ from bot.app import journal
 from bot.app.messages import ButtonsOut, Incoming, Outgoing, TextOut
 from bot.scenario.loader import LoadedScenario
 from storage import SqlStore, engines
+from tests.conftest import REPORT
 from tests.databases import _postgres_reachable, postgres_base
 from tests.test_service_sql import service_for
 
@@ -127,6 +128,10 @@ async def test_postgres_cut_mid_run_then_back(
         assert [t.input_key for t in log] == ["k0", "k1", "k2"]
         version = await service.library.version(session.scenario_hash, session.scenario_id)
         assert journal.replay(version.interview, log) == session.state
+        REPORT.append(
+            "storage faults: PostgreSQL cut mid-run: the trainee was told to retry, nothing "
+            "unstored was answered, the session went on after the database came back"
+        )
     finally:
         await store.close()
 
@@ -154,5 +159,9 @@ async def test_sqlite_locked_by_another_process_then_released(
         trainee = await store.trainee("test", "trainee-1")
         [session] = await store.sessions_of(trainee.id)
         assert [t.input_key for t in await store.turns(session.id)] == ["k0", "k1"]
+        REPORT.append(
+            "storage faults: SQLite locked by another process: retry-later reply, then the turn "
+            "stored once"
+        )
     finally:
         await store.close()
