@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.reports import Renderer
 from bot.scenario.loader import Catalogue, load_catalogue
 from storage import SqlStore
+from storage.redis_gate import RedisGate
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,15 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     catalogue = load_catalogue([settings.dialogues])
     settle_long_lived_objects()
     store = await SqlStore.open(settings.database_url.get_secret_value())
+    # With Redis, several bot processes share each trainee's gate (issue #8, README).
+    gate = RedisGate.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     try:
         library = ScenarioLibrary(catalogue, store)
-        service = TrainingService(library, store, default_mode=settings.mode, renderer=Renderer())
+        service = TrainingService(
+            library, store, default_mode=settings.mode, renderer=Renderer(), gate=gate
+        )
         yield Runtime(settings, catalogue, store, library, service)
     finally:
+        if gate is not None:
+            await gate.close()
         await store.close()

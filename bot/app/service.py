@@ -11,7 +11,6 @@ back. Guarantees that hold for every adapter:
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,6 +21,7 @@ from bot.app.commands import Command, parse_command
 from bot.app.coordination import Coordination
 from bot.app.directory import CODE_LENGTH, normalise_code
 from bot.app.documents import DocumentRenderer
+from bot.app.gate import Gate, GateBusyError
 from bot.app.i18n import supported, t
 from bot.app.library import ScenarioLibrary, UnknownScenarioError
 from bot.app.messages import (
@@ -58,8 +58,11 @@ class TrainingService(SessionKeeper):
         seeds: Callable[[], int] = lambda: secrets.randbits(31),
         default_mode: Mode = "coach",
         renderer: DocumentRenderer | None = None,
+        gate: Gate | None = None,
     ) -> None:
-        super().__init__(library, store, clock=clock, seeds=seeds, default_mode=default_mode)
+        super().__init__(
+            library, store, clock=clock, seeds=seeds, default_mode=default_mode, gate=gate
+        )
         #: cohorts, roles, reports and privacy (bot.app.coordination)
         self.coordination = Coordination(library, store, clock=clock, renderer=renderer)
 
@@ -75,20 +78,25 @@ class TrainingService(SessionKeeper):
             trainee = await self._trainee(incoming)
         except StoreUnavailableError:
             return [TextOut("error", t(lang, "storage_unavailable"))]
-        lock = self._locks.get(trainee.id)
-        if lock is None:
-            lock = self._locks[trainee.id] = asyncio.Lock()
-        async with lock:
-            if self._seen_recently(trainee.id, incoming.key):
-                return [TextOut("info", t(self._language(trainee), "duplicate"))]
-            try:
-                replies = await self._dispatch(trainee, incoming)
-            except ReplyInsteadError as reply:
-                return [reply.message]
-            except StoreUnavailableError:
-                return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
-            self._remember_key(trainee.id, incoming.key)
-            return replies
+        try:
+            async with self.gate.hold(trainee.id) as fresh:
+                if not fresh:  # another worker served this trainee since: reload the session
+                    self._sessions.pop(trainee.id, None)
+                return await self._handle_held(trainee, incoming)
+        except GateBusyError:
+            return [TextOut("warning", t(self._language(trainee), "busy"))]
+
+    async def _handle_held(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
+        if self._seen_recently(trainee.id, incoming.key):
+            return [TextOut("info", t(self._language(trainee), "duplicate"))]
+        try:
+            replies = await self._dispatch(trainee, incoming)
+        except ReplyInsteadError as reply:
+            return [reply.message]
+        except StoreUnavailableError:
+            return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
+        self._remember_key(trainee.id, incoming.key)
+        return replies
 
     async def _dispatch(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
         lang = self._language(trainee)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import journal
+from bot.app.gate import Gate, LocalGate
 from bot.app.i18n import supported, t
 from bot.app.library import ScenarioLibrary, Version
 from bot.app.messages import (
@@ -61,6 +61,7 @@ class SessionKeeper:
         clock: Clock = utc_now,
         seeds: Callable[[], int] = lambda: secrets.randbits(31),
         default_mode: Mode = "coach",
+        gate: Gate | None = None,
     ) -> None:
         self.library = library
         self.store = store
@@ -69,7 +70,8 @@ class SessionKeeper:
         self.default_mode: Mode = default_mode
         #: how to wait between retries (tests make it instant)
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        #: one trainee's inputs one at a time: in this process, or across workers (Redis)
+        self.gate: Gate = gate or LocalGate()
         self._sessions: dict[str, SessionRecord] = {}
         #: the one-time token of each trainee's pending /forget confirmation
         self._forget_tokens: dict[str, str] = {}
