@@ -25,7 +25,9 @@ class Runtime:
 
 
 @asynccontextmanager
-async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def runtime(
+    settings: Settings, *, service_class: type[TrainingService] = TrainingService
+) -> AsyncIterator[Runtime]:
     catalogue = load_catalogue([settings.dialogues])
     settle_long_lived_objects()
     store = await SqlStore.open(settings.database_url.get_secret_value())
@@ -33,7 +35,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     gate = RedisGate.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     try:
         library = ScenarioLibrary(catalogue, store)
-        service = TrainingService(
+        service = service_class(
             library, store, default_mode=settings.mode, renderer=Renderer(), gate=gate
         )
         yield Runtime(settings, catalogue, store, library, service)

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     mode: Literal["coach", "exam"] = Field(default="coach", description="Default feedback mode.")
     default_scenario: str = Field(default="air-01", description="Played by `signpost play`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, for log collectors."
+    )
 
     # -- Telegram (`signpost run telegram`) --
     telegram_token: SecretStr | None = Field(default=None, description="The bot's token.")
@@ -34,6 +37,12 @@ class Settings(BaseSettings):
     )
     telegram_webhook_host: str = Field(default="127.0.0.1", description="Webhook listen host.")
     telegram_webhook_port: int = Field(default=8081, ge=1, le=65535)
+    # Tuning (adapters.telegram.options reads the same names): pauses and Telegram's limits.
+    telegram_pause: float = Field(default=1.0, ge=0, le=5, description="Pause before long lines.")
+    telegram_per_second: float = Field(default=30.0, gt=0, le=1000)
+    telegram_per_chat_per_second: float = Field(default=1.0, gt=0, le=100)
+    telegram_chat_burst: int = Field(default=3, ge=1, le=100)
+    telegram_poll_timeout: int = Field(default=25, ge=0, le=50)
 
     # -- Matrix (`signpost run matrix`) --
     matrix_homeserver: str | None = Field(default=None, description="e.g. https://matrix.org")

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,24 +26,96 @@ def _settings() -> Settings:
     return settings()
 
 
-def _serve(config: Settings, start: Callable[[Runtime, asyncio.Event], Awaitable[None]]) -> None:
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def _logging(config: Settings) -> None:
+    handler = logging.StreamHandler()
+    if config.log_format == "json":
+        from bot.ops import JsonFormatter
 
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=config.log_level, handlers=[handler], force=True)
+
+
+def _serve(config: Settings, start: Callable[[Runtime, asyncio.Event], Awaitable[None]]) -> None:
+    _logging(config)
+    from bot.app.service import TrainingService
     from bot.bootstrap import runtime
+
+    service_class: type[TrainingService] = TrainingService
+    if config.ops_port is not None:
+        from bot.ops import MeasuredService
+
+        service_class = MeasuredService
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with runtime(config) as rt:
+        async with runtime(config, service_class=service_class) as rt:
             for failure in rt.catalogue.failures:
                 err.print(f"[yellow]skipped a scenario that does not load:[/]\n{failure}")
-            await start(rt, stop)
+            ops = await _start_ops(config, rt)
+            try:
+                await start(rt, stop)
+            finally:
+                if ops is not None:
+                    await ops.cleanup()
 
     asyncio.run(main())
+
+
+async def _start_ops(config: Settings, rt: Runtime) -> Any:
+    """/metrics, /healthz and /readyz beside the bot, when SIGNPOST_OPS_PORT is set."""
+    if config.ops_port is None:
+        return None
+    from bot.ops import MeasuredService, Metrics, serve_ops
+
+    metrics = Metrics()
+    if isinstance(rt.service, MeasuredService):
+        rt.service.measure(metrics)
+
+    async def ready() -> bool:
+        await rt.store.cursor("ops:ready")  # a read: raises when the database is gone
+        return True
+
+    return await serve_ops(config.ops_host, config.ops_port, metrics, ready)
+
+
+@run_app.command()
+def telegram(
+    webhook: Annotated[
+        str | None,
+        typer.Option(help="Public HTTPS URL Telegram should post updates to (else long polling)."),
+    ] = None,
+) -> None:
+    """Run the Telegram bot (SIGNPOST_TELEGRAM_TOKEN), by long polling or behind a webhook."""
+    config = _settings()
+    if config.telegram_token is None:
+        err.print("[red]SIGNPOST_TELEGRAM_TOKEN is not set[/]: create a bot with @BotFather")
+        raise typer.Exit(2)
+    if webhook is not None and config.telegram_webhook_secret is None:
+        err.print("[red]--webhook needs SIGNPOST_TELEGRAM_WEBHOOK_SECRET[/] (any long random text)")
+        raise typer.Exit(2)
+    from adapters.telegram.runner import serve
+
+    async def start(rt: Runtime, stop: asyncio.Event) -> None:
+        assert config.telegram_token is not None
+        secret = config.telegram_webhook_secret
+        await serve(
+            rt.service,
+            rt.store,
+            token=config.telegram_token.get_secret_value(),
+            api_url=config.telegram_api_url,
+            webhook_url=webhook,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            host=config.telegram_webhook_host,
+            port=config.telegram_webhook_port,
+            stop=stop,
+        )
+
+    _serve(config, start)
 
 
 @run_app.command()
