@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,6 +36,10 @@ async def runtime(
     gate = RedisGate.from_url(settings.redis_url.get_secret_value()) if settings.redis_url else None
     try:
         library = ScenarioLibrary(catalogue, store)
+        for line in await library.keep_serving_last_good():
+            logging.getLogger("signpost").warning(
+                "scenario kept at its last good version: %s", line
+            )
         service = service_class(
             library, store, default_mode=settings.mode, renderer=Renderer(), gate=gate
         )

@@ -95,6 +95,12 @@ _INPUT_SEEN = select(
 _SOURCE = select(scenario_versions.c.source).where(
     scenario_versions.c.content_hash == bindparam("content_hash")
 )
+_LATEST_SOURCE = (
+    select(scenario_versions.c.content_hash, scenario_versions.c.source)
+    .where(scenario_versions.c.scenario_id == bindparam("scenario_id"))
+    .order_by(scenario_versions.c.created_at.desc())
+    .limit(1)
+)
 
 
 class SqlStore(DirectoryMixin):
@@ -224,6 +230,10 @@ class SqlStore(DirectoryMixin):
     async def scenario_source(self, content_hash: str) -> str | None:
         row = await self._one(_SOURCE, content_hash=content_hash)
         return None if row is None else str(row.source)
+
+    async def latest_scenario_source(self, scenario_id: str) -> tuple[str, str] | None:
+        row = await self._one(_LATEST_SOURCE, scenario_id=scenario_id)
+        return None if row is None else (str(row.content_hash), str(row.source))
 
     # -- sessions and turns -----------------------------------------------------------------
 

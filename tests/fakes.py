@@ -76,6 +76,10 @@ class MemoryStore:
         self._check()
         self.versions.setdefault(content_hash, source)
 
+    async def latest_scenario_source(self, scenario_id: str) -> tuple[str, str] | None:
+        found = [(h, src) for h, src in self.versions.items() if f"id: {scenario_id}\n" in src]
+        return found[-1] if found else None
+
     async def scenario_source(self, content_hash: str) -> str | None:
         return self.versions.get(content_hash)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,7 @@ from bot.app.library import ScenarioLibrary
 from bot.app.messages import ButtonsOut, DebriefOut, Incoming, Outgoing, TextOut
 from bot.app.ports import StoreUnavailableError
 from bot.app.service import TrainingService
-from bot.scenario.loader import Catalogue, LoadedScenario, load_scenario_text
+from bot.scenario.loader import Catalogue, LoadedScenario, load_catalogue, load_scenario_text
 from storage import SqlStore
 
 
@@ -116,3 +117,23 @@ async def test_whole_session_to_debrief(store: SqlStore, mini: LoadedScenario) -
 async def test_an_unreachable_database_is_a_clear_error() -> None:
     with pytest.raises(StoreUnavailableError, match="cannot prepare the database"):
         await SqlStore.open("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+
+
+async def test_a_scenario_whose_file_breaks_keeps_its_last_good_version(
+    store: SqlStore, mini: LoadedScenario, mini_source: str, tmp_path: Path
+) -> None:
+    await service_for(store, mini).handle(msg("/start mini"))  # stores the good version
+    folder = tmp_path / "dialogues" / "mini"
+    folder.mkdir(parents=True)
+    (folder / "scenario.yaml").write_text(mini_source.replace("nodes:", "nodez:"), "utf-8")
+    catalogue = load_catalogue([tmp_path / "dialogues"])
+    assert catalogue.get("mini") is None and catalogue.failures  # the edit broke it
+    library = ScenarioLibrary(catalogue, store)
+    [line] = await library.keep_serving_last_good()
+    assert line.startswith("mini: ") and mini.content_hash[:12] in line
+    service = TrainingService(library, store)
+    replies = await service.handle(Incoming("test", "trainee-2", text="/start mini"))
+    assert any(isinstance(r, ButtonsOut) for r in replies)
+    person = await store.trainee("test", "trainee-2")
+    [session] = await store.sessions_of(person.id)
+    assert session.scenario_hash == mini.content_hash

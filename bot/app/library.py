@@ -14,6 +14,7 @@ from bot.app.ports import SessionStore
 from bot.engine.compiled import CompiledScenario
 from bot.engine.engine import Engine
 from bot.scenario.loader import Catalogue, LoadedScenario, load_scenario_text
+from bot.scenario.problems import ScenarioError
 from bot.scoring.interview import Interview
 
 
@@ -61,6 +62,27 @@ class ScenarioLibrary:
         return self._compile(
             LoadedScenario(stored.scenario, source, content_hash, folder / "scenario.yaml", folder)
         )
+
+    async def keep_serving_last_good(self) -> list[str]:
+        """For each scenario file that does not load now, serve the newest version stored (the
+        one sessions ran on before the edit), so a broken edit never takes a scenario away.
+        Returns a line per scenario recovered, for the log."""
+        recovered: list[str] = []
+        for failure in self.catalogue.failures:
+            path = Path(failure.file)
+            if path.name != "scenario.yaml" or path.parent.name in self.catalogue.scenarios:
+                continue
+            stored = await self._store.latest_scenario_source(path.parent.name)
+            if stored is None:
+                continue
+            content_hash, source = stored
+            try:
+                loaded = load_scenario_text(source, str(path), folder=path.parent, path=path)
+            except ScenarioError:
+                continue  # the stored text no longer loads either (a newer engine): skip
+            self.catalogue.scenarios[loaded.id] = loaded
+            recovered.append(f"{loaded.id}: {path} does not load; serving {content_hash[:12]}")
+        return recovered
 
     def _compile(self, loaded: LoadedScenario) -> Version:
         engine = Engine(CompiledScenario(loaded.scenario, loaded.content_hash), loaded.folder)

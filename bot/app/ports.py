@@ -100,6 +100,10 @@ class SessionStore(Protocol):
 
     async def scenario_source(self, content_hash: str) -> str | None: ...
 
+    async def latest_scenario_source(self, scenario_id: str) -> tuple[str, str] | None:
+        """(content hash, text) of the newest stored version of a scenario, if any."""
+        ...
+
     async def create_session(self, record: SessionRecord, first: TurnRecord) -> None:
         """Insert the session and its turn 0 in one transaction."""
         ...
