@@ -14,7 +14,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN mkdir -p bot storage adapters \
     && touch bot/__init__.py storage/__init__.py adapters/__init__.py \
-    && pip install ".[telegram,matrix,redis,ops]" \
+    && pip install ".[telegram,matrix,matrix-e2e,redis,ops,pdf,reports]" \
     && pip uninstall -y signpost \
     && rm -rf bot storage adapters
 
@@ -26,7 +26,8 @@ COPY dialogues ./dialogues
 RUN pip install --no-deps . && python -c "import bot.cli, storage, adapters"
 
 # 3. Run as an unprivileged user that owns nothing but its working files.
-RUN useradd --system --uid 10001 --home-dir /app signpost
+RUN useradd --system --uid 10001 --home-dir /app signpost \
+    && mkdir -p /var/lib/signpost/matrix-keys && chown -R 10001:10001 /var/lib/signpost
 USER 10001:10001
 
 ENV SIGNPOST_DIALOGUES=/app/dialogues

@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,redis,ops,pdf,reports]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,matrix-e2e,redis,ops,pdf,reports]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

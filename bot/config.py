@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         description="Homeservers (example.org) or users (@a:example.org) whose invites are "
         "accepted; empty: everyone.",
     )
+    matrix_store: str = Field(
+        default="./signpost-matrix-store",
+        description="Folder of the bot's end-to-end encryption keys (with the matrix-e2e extra).",
+    )
 
     # -- privacy (issue #6) --
     retention_days: int = Field(

@@ -69,12 +69,16 @@ class Conversations:
         menus: Menus,
         outbox: Outbox,
         options: MatrixOptions,
+        *,
+        decrypts: bool = False,
     ) -> None:
         self.service = service
         self.store = menus.store
         self.menus = menus
         self.outbox = outbox
         self.options = options
+        #: end-to-end encryption is on: a message still encrypted is one the bot had no key for
+        self.decrypts = decrypts
         self._hinted: set[str] = set()
         self._encrypted_notice: dict[str, float] = {}
 
@@ -125,7 +129,7 @@ class Conversations:
                 last = self._encrypted_notice.get(act.room_id, -1e9)
                 if time.monotonic() - last < self.options.encrypted_notice_seconds:
                     return None  # said recently: not again for every message
-                return {"local": "mx_encrypted"}
+                return {"local": "mx_undecryptable" if self.decrypts else "mx_encrypted"}
         return None
 
     async def answer(
@@ -138,8 +142,8 @@ class Conversations:
         language = await self.menus.language(trainee)
         local = payload.get("local")
         if isinstance(local, str):
-            if local == "mx_encrypted":
-                await self.say_encrypted(room, key)
+            if local in ("mx_encrypted", "mx_undecryptable"):
+                await self.say_encrypted(room, key, local)
                 await self.store.mark_processed(PLATFORM, key)
                 return
             values = {
@@ -196,10 +200,12 @@ class Conversations:
 
         self.outbox.submit(Batch(room, key, posts, done=done, sent=sent))
 
-    async def say_encrypted(self, room: str, key: str) -> None:
-        """In an encrypted room the bot reads nothing: it says so, in both languages."""
+    async def say_encrypted(self, room: str, key: str, text: str = "mx_encrypted") -> None:
+        """What the bot cannot decrypt it cannot read: it says so, in both languages (it may
+        not know the trainee's language yet). `mx_encrypted`: it reads no encrypted room;
+        `mx_undecryptable`: it did not get the key of a message."""
         self._encrypted_notice[room] = time.monotonic()
-        texts = [t(lang, "mx_encrypted") for lang in LANGUAGES]
+        texts = [t(lang, text) for lang in LANGUAGES]
         rich = "".join(f"<p>{text}</p>" for text in texts)
         post = Post(message("m.notice", "\n\n".join(texts), rich))
         self.outbox.submit(Batch(room, key, [post]))

@@ -3,6 +3,11 @@
 The URI a clip gets on its first upload is kept in the store under the sha256 of the file, so
 every later send (any trainee, any restart) reuses it. A per-clip lock makes many trainees who
 reach the same clip at once wait for one upload.
+
+In an encrypted room clips are sent the same way (the event is encrypted, the file is not):
+they are the scenario's own material, the same for every trainee, so encrypting each copy
+would hide nothing and upload it once per room. Reports and transcripts are personal: there
+they are encrypted before upload, with a new key each time (`upload_encrypted`).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: uploads a file: (bytes, content type, file name) -> mxc URI, or None if refused for good
 Uploader = Callable[[bytes, str, str], Awaitable[str | None]]
+#: encrypts and uploads a file -> the event's `file` object (URL, key, iv, hashes), or None
+EncryptedUploader = Callable[[bytes, str, str], Awaitable[dict[str, Any] | None]]
 
 
 def describe(path: Path, data: bytes) -> dict[str, Any]:
@@ -65,10 +72,18 @@ def ogg_duration_ms(data: bytes) -> int | None:
 
 
 class MediaRepository:
-    def __init__(self, store: AdapterStore, platform: str, upload: Uploader) -> None:
+    def __init__(
+        self,
+        store: AdapterStore,
+        platform: str,
+        upload: Uploader,
+        *,
+        upload_encrypted: EncryptedUploader | None = None,
+    ) -> None:
         self.store = store
         self.platform = platform
         self._upload = upload
+        self._upload_encrypted = upload_encrypted
         self._refs: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         #: uploads made by this process (for tests and logs)
@@ -77,6 +92,19 @@ class MediaRepository:
     async def upload_document(self, data: bytes, media_type: str, filename: str) -> str | None:
         """A report or transcript for one reader: uploaded each time, never cached."""
         return await self._upload(data, media_type, filename)
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether documents can be encrypted for encrypted rooms."""
+        return self._upload_encrypted is not None
+
+    async def upload_document_encrypted(
+        self, data: bytes, media_type: str, filename: str
+    ) -> dict[str, Any] | None:
+        """A report or transcript for an encrypted room: encrypted here, then uploaded."""
+        if self._upload_encrypted is None:
+            return None
+        return await self._upload_encrypted(data, media_type, filename)
 
     async def prepare(self, path: Path) -> tuple[str, dict[str, Any]] | None:
         """(mxc URI, info) of the clip at `path`, uploading it the first time; None if it

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from adapters.matrix.media import MediaRepository
-from adapters.matrix.render import Post, clip, clip_fallback, document, document_fallback
+from adapters.matrix.render import (
+    Post,
+    clip,
+    clip_fallback,
+    document,
+    document_fallback,
+    encrypted_document,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +51,8 @@ class Transport(Protocol):
     ) -> str | Failure: ...
 
     async def typing(self, room_id: str, seconds: float) -> None: ...
+
+    async def encrypted(self, room_id: str) -> bool | Failure: ...
 
 
 @dataclass
@@ -174,9 +183,15 @@ class Outbox:
         if complete and batch.done is not None:
             await batch.done()
 
-    async def _content(self, post: Post) -> dict[str, Any]:
+    async def _content(self, room_id: str, post: Post) -> dict[str, Any]:
         if post.document is not None:
             sent = post.document
+            # when the room's encryption cannot be told now, encrypting is the safe side
+            if self.media.encrypts and await self.transport.encrypted(room_id) is not False:
+                file = await self.media.upload_document_encrypted(
+                    sent.data, sent.media_type, sent.filename
+                )
+                return document_fallback(sent) if file is None else encrypted_document(sent, file)
             url = await self.media.upload_document(sent.data, sent.media_type, sent.filename)
             return document_fallback(sent) if url is None else document(sent, url)
         if post.clip is None:
@@ -188,7 +203,7 @@ class Outbox:
         return clip(post.clip, url, info)
 
     async def _deliver(self, room_id: str, post: Post, txn_id: str) -> str | None:
-        content = await self._content(post)
+        content = await self._content(room_id, post)
         if post.typing > 0:
             await self.transport.typing(room_id, post.typing)
             if not await self.retry.wait(post.typing):

@@ -151,6 +151,15 @@ def document(reply: DocumentOut, url: str) -> dict[str, Any]:
     return content
 
 
+def encrypted_document(reply: DocumentOut, file: dict[str, Any]) -> dict[str, Any]:
+    """An m.file event in an encrypted room: the file was encrypted before upload, and `file`
+    (its URL and key) replaces `url`."""
+    content = document(reply, "")
+    del content["url"]
+    content["file"] = file
+    return content
+
+
 def document_fallback(reply: DocumentOut) -> dict[str, Any]:
     text = f"{reply.caption} ({reply.filename}): the file could not be uploaded; try again later."
     return message("m.notice", text, escape(text))

@@ -9,6 +9,10 @@ the store's record of handled event ids keeps them from being answered twice.
 
 Old history is never answered: the first sync of a bot that never ran is skipped, and in a
 room the bot has just joined only what follows its join counts.
+
+End-to-end encryption is on when matrix-nio's `e2e` extra is installed and a key store folder
+is given (SIGNPOST_MATRIX_STORE): messages nio decrypted take the same path as clear ones.
+Without it, an encrypted room gets a notice that the bot cannot read it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from adapters.matrix.client import MatrixClient, stripped_state
@@ -31,7 +36,8 @@ from adapters.matrix.events import (
     is_encrypted_room,
     is_new_own_join,
 )
-from adapters.matrix.media import MediaRepository, Uploader
+from adapters.matrix.login import connect
+from adapters.matrix.media import EncryptedUploader, MediaRepository, Uploader
 from adapters.matrix.menus import Menus
 from adapters.matrix.options import PLATFORM, MatrixOptions
 from adapters.matrix.outbox import Failure, Outbox, Retry
@@ -144,7 +150,9 @@ class MatrixBot:
                 join_event = events[joined[-1]]
                 events = events[joined[-1] + 1 :]
                 inviter = inviter_of(history, self.me) or self._inviters.pop(room_id, None)
-                encrypted = is_encrypted_room(history) or self.client.room_encrypted(room_id)
+                encrypted = not self.client.encrypts and (
+                    is_encrypted_room(history) or self.client.room_encrypted(room_id)
+                )
                 greeting = self._greeting(room_id, inviter, str(join_event["event_id"]), encrypted)
                 work[f"{room_id}|{inviter}"].append(greeting)
             elif info.timeline.limited and info.timeline.prev_batch:
@@ -239,19 +247,30 @@ async def serve(
     allow: list[str],
     stop: asyncio.Event,
     options: MatrixOptions | None = None,
+    crypto_store: str | Path | None = None,
 ) -> None:
     """Run the bot until `stop` is set (answers in flight are sent first) or the login is
-    rejected (logged as critical)."""
+    rejected (logged as critical). `crypto_store`: the folder of the bot's encryption keys;
+    encrypted rooms work when it is given and nio's `e2e` extra is installed."""
     options = options or MatrixOptions()
-    nio_log = logging.getLogger("nio")
-    if nio_log.level == logging.NOTSET:  # nio logs every event at INFO: too much for a bot's log
-        nio_log.setLevel(logging.WARNING)
+    # nio logs every event at INFO, and peewee (its key store) every query with its values,
+    # pickled keys included, at DEBUG: neither belongs in a bot's log unless asked for
+    for name in ("nio", "peewee"):
+        if logging.getLogger(name).level == logging.NOTSET:
+            logging.getLogger(name).setLevel(logging.WARNING)
     device_cursor = f"{PLATFORM}:{user}:device"
-    client = MatrixClient(homeserver, user, device_id=await store.cursor(device_cursor))
+    client: MatrixClient | None = None
     outbox: Outbox | None = None
     flush = options.flush_seconds
     try:
-        problem = await client.login(password, token)
+        client, problem = await connect(
+            homeserver,
+            user,
+            device_id=await store.cursor(device_cursor),
+            password=password,
+            token=token,
+            crypto_store=crypto_store,
+        )
         if problem is not None:
             log.critical("cannot log in to %s as %s: %s", homeserver, user, problem.code)
             return
@@ -259,9 +278,16 @@ async def serve(
             await store.set_cursor(device_cursor, client.device_id)
         server = client.user_id.split(":", 1)[-1]
         retry = Retry(options.limits)
-        media = MediaRepository(store, f"{PLATFORM}:{server}", _uploader(client, retry))
+        media = MediaRepository(
+            store,
+            f"{PLATFORM}:{server}",
+            _uploader(client, retry),
+            upload_encrypted=_encrypted_uploader(client, retry) if client.encrypts else None,
+        )
         outbox = Outbox(client, media, retry)
-        conversations = Conversations(service, Menus(store), outbox, options)
+        conversations = Conversations(
+            service, Menus(store), outbox, options, decrypts=client.encrypts
+        )
         bot = MatrixBot(client, conversations, store, allow, options)
         replayed = await conversations.replay(await store.pending_updates(PLATFORM))
         log.info("logged in as %s; %d pending answer(s) replayed", client.user_id, replayed)
@@ -272,7 +298,8 @@ async def serve(
     finally:
         if outbox is not None:
             await outbox.close(flush)
-        await client.close()
+        if client is not None:
+            await client.close()
 
 
 def _uploader(client: MatrixClient, retry: Retry) -> Uploader:
@@ -283,6 +310,20 @@ def _uploader(client: MatrixClient, retry: Retry) -> Uploader:
             if isinstance(result, str):
                 return result
             if not await retry(result, attempt, f"uploading {name}"):
+                return None
+            attempt += result.retry_after is None
+
+    return upload
+
+
+def _encrypted_uploader(client: MatrixClient, retry: Retry) -> EncryptedUploader:
+    async def upload(data: bytes, content_type: str, name: str) -> dict[str, Any] | None:
+        attempt = 0
+        while True:
+            result = await client.upload_encrypted(data, content_type, name)
+            if not isinstance(result, Failure):
+                return result
+            if not await retry(result, attempt, f"uploading {name} (encrypted)"):
                 return None
             attempt += result.retry_after is None
 

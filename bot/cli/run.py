@@ -150,6 +150,7 @@ def matrix() -> None:
             token=config.matrix_token.get_secret_value() if config.matrix_token else None,
             allow=config.matrix_allow,
             stop=stop,
+            crypto_store=config.matrix_store,
         )
 
     _serve(config, start)

@@ -140,9 +140,11 @@ class Matrix:
     bot: Bot
     trainees: list[Trainee] = field(default_factory=list)
 
-    async def trainee(self, name: str | None = None) -> Trainee:
+    async def trainee(self, name: str | None = None, *, store: Path | None = None) -> Trainee:
+        """A trainee's client; with a key `store` folder, one that does end-to-end encryption."""
         account = self.server.register(name or f"trainee{next(_names)}")
-        trainee = await Trainee(self.server.url, account, self.bot.account.user_id).start()
+        trainee = Trainee(self.server.url, account, self.bot.account.user_id, store=store)
+        await trainee.start()
         self.trainees.append(trainee)
         return trainee
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from adapters.matrix import crypto
 from tests.matrix.conftest import Matrix
 from tests.matrix.synapse import ROOT
 from tests.matrix.trainee import body
@@ -26,6 +27,7 @@ async def test_signpost_run_matrix_answers_and_stops_on_sigterm(
         "SIGNPOST_MATRIX_PASSWORD": account.password,
         "SIGNPOST_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
         "SIGNPOST_LOG_LEVEL": "INFO",
+        "SIGNPOST_MATRIX_STORE": str(tmp_path / "keys"),
     }
     log = (tmp_path / "bot.log").open("wb")
     process = await asyncio.create_subprocess_exec(
@@ -58,3 +60,6 @@ async def test_signpost_run_matrix_answers_and_stops_on_sigterm(
     text = (tmp_path / "bot.log").read_text()
     assert "logged in as" in text and "Traceback" not in text
     assert account.password not in text
+    if crypto.available():  # the matrix-e2e extra: the keys are in the folder the setting names
+        assert "end-to-end encryption on" in text
+        assert [p.name.split("_")[0] for p in (tmp_path / "keys").iterdir()] == [account.user_id]

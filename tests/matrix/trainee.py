@@ -1,5 +1,9 @@
 """A trainee driven with matrix-nio against the test homeserver: opens a DM with the bot, types,
-reacts, and collects what the bot says (messages and typing notices) from its own sync loop."""
+reacts, and collects what the bot says (messages and typing notices) from its own sync loop.
+
+Given a key `store` folder, the trainee's device does end-to-end encryption as a real client
+would: it publishes its keys, keeps the devices of the people it shares rooms with up to date,
+encrypts what it sends to an encrypted room, and decrypts what it receives."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import contextlib
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nio import (  # type: ignore[import-untyped]
@@ -71,6 +76,10 @@ class Trainee:
     #: (monotonic time, user ids typing) seen in the room
     typing: list[tuple[float, list[str]]] = field(default_factory=list)
     seen: int = 0
+    #: a folder for this device's keys: end-to-end encryption on
+    store: Path | None = None
+    #: ids of the bot's events that arrived encrypted and were decrypted
+    encrypted: set[str] = field(default_factory=set)
     client: AsyncClient = None
     _task: asyncio.Task[None] | None = None
     _news: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -81,12 +90,17 @@ class Trainee:
 
     async def start(self) -> Trainee:
         config = AsyncClientConfig(max_limit_exceeded=None, request_timeout=60)
-        self.client = AsyncClient(self.url, self.account.user_id, config=config)
-        self.client.restore_login(
+        store = "" if self.store is None else str(self.store)
+        if self.store is not None:
+            self.store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(self.url, self.account.user_id, store_path=store, config=config)
+        self.client.restore_login(  # with a store path, this opens the device's key store
             self.account.user_id, self.account.device_id, self.account.access_token
         )
+        assert (self.client.olm is not None) == (self.store is not None)
         first = await self.client.sync(timeout=0)
         assert isinstance(first, SyncResponse), first
+        await self.keep_keys()
         self._task = asyncio.create_task(self._sync(first.next_batch))
         return self
 
@@ -97,6 +111,7 @@ class Trainee:
                 await asyncio.sleep(0.2)
                 continue
             since = answer.next_batch
+            await self.keep_keys()
             info = answer.rooms.join.get(self.room) if self.room else None
             if info is None:
                 continue
@@ -105,12 +120,25 @@ class Trainee:
                     source = event.source
                     if source.get("sender") == self.bot and source.get("type") != "m.room.member":
                         self.said.append(source)
+                        if getattr(event, "decrypted", False):
+                            self.encrypted.add(str(source["event_id"]))
                 for event in info.ephemeral:
                     source = getattr(event, "source", None) or {}
                     if source.get("type") == "m.typing" or hasattr(event, "users"):
                         users = list(getattr(event, "users", []) or [])
                         self.typing.append((time.monotonic(), users))
                 self._news.notify_all()
+
+    async def keep_keys(self) -> None:
+        """The key work nio's sync_forever does between syncs (nothing without encryption)."""
+        client = self.client
+        if client.should_upload_keys:
+            await client.keys_upload()
+        if client.should_query_keys:
+            await client.keys_query()
+        if client.should_claim_keys:
+            await client.keys_claim(client.get_users_for_key_claiming())
+        await client.send_to_device_messages()
 
     async def close(self) -> None:
         if self._task is not None:
@@ -142,7 +170,9 @@ class Trainee:
         return self.room
 
     async def send(self, content: dict[str, Any], event_type: str = "m.room.message") -> str:
-        answer = await self.client.room_send(self.room, event_type, content)
+        answer = await self.client.room_send(
+            self.room, event_type, content, ignore_unverified_devices=True
+        )
         assert isinstance(answer, RoomSendResponse), answer
         return str(answer.event_id)
 
