@@ -13,6 +13,8 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,matrix-e2e,redis,ops,pdf,reports]'
+	$(BIN)/python -m pip install --quiet --only-binary=:all: 'atheris>=2.3' \
+		|| echo "atheris has no wheel here: its fuzz test will be skipped"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
