@@ -68,6 +68,22 @@ class Metrics:
         )  # fmt: skip
 
 
+class PrometheusTelemetry:
+    """The adapters' reports, as metrics."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def queue_length(self, platform: str, length: int) -> None:
+        self.metrics.queue.labels(platform).set(length)
+
+    def retried(self, platform: str, reason: str) -> None:
+        self.metrics.retries.labels(platform, reason).inc()
+
+    def error(self, kind: str) -> None:
+        self.metrics.errors.labels(kind).inc()
+
+
 class MeasuredService(TrainingService):
     """The training service, timing and counting every input it handles."""
 
@@ -75,6 +91,7 @@ class MeasuredService(TrainingService):
 
     def measure(self, metrics: Metrics) -> MeasuredService:
         self.metrics = metrics
+        self.telemetry = PrometheusTelemetry(metrics)
         return self
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:

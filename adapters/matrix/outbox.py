@@ -28,6 +28,7 @@ from adapters.matrix.render import (
     document_fallback,
     encrypted_document,
 )
+from bot.app.telemetry import NullTelemetry, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class Retry:
     abandon: asyncio.Event = field(default_factory=asyncio.Event)
     #: M_LIMIT_EXCEEDED answers received (tests and logs)
     rate_limited: int = 0
+    #: where retries are reported for /metrics
+    telemetry: Telemetry = field(default_factory=NullTelemetry)
 
     async def __call__(self, failure: Failure, attempt: int, what: str) -> bool:
         """Wait before trying again; False when it should not be tried again."""
@@ -102,12 +105,14 @@ class Retry:
             return False
         if failure.retry_after is not None:
             self.rate_limited += 1
+            self.telemetry.retried("matrix", "429")
             log.warning("%s: rate limited, retrying in %.1f s", what, failure.retry_after)
             return await self.wait(failure.retry_after)
         if failure.permanent or attempt + 1 >= self.limits.attempts:
             log.error("%s: %s; giving up after %d attempt(s)", what, failure.code, attempt + 1)
             return False
         log.warning("%s: %s; retrying", what, failure.code)
+        self.telemetry.retried("matrix", str(failure.code))
         return await self.wait(self.limits.pause(attempt + 1))
 
     @property
@@ -137,6 +142,12 @@ class Outbox:
                 self._work(batch.room_id, queue), name=f"matrix-send:{batch.room_id}"
             )
         queue.put_nowait(batch)
+        self.retry.telemetry.queue_length("matrix", self.waiting)
+
+    @property
+    def waiting(self) -> int:
+        """Answers queued in every room, not yet sent."""
+        return sum(queue.qsize() for queue in self._queues.values())
 
     async def close(self, flush_seconds: float) -> None:
         """Send what is queued for up to `flush_seconds`, then give up on the rest (it stays

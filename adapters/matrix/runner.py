@@ -284,6 +284,7 @@ async def serve(
             _uploader(client, retry),
             upload_encrypted=_encrypted_uploader(client, retry) if client.encrypts else None,
         )
+        retry.telemetry = service.telemetry
         outbox = Outbox(client, media, retry)
         conversations = Conversations(
             service, Menus(store), outbox, options, decrypts=client.encrypts

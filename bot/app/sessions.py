@@ -34,6 +34,7 @@ from bot.app.ports import (
     TurnRecord,
 )
 from bot.app.render import said_messages, turn_messages
+from bot.app.telemetry import NullTelemetry, Telemetry
 from bot.engine.engine import EngineError
 from bot.engine.events import Said
 from bot.engine.state import Mode, SessionState, Status
@@ -70,6 +71,8 @@ class SessionKeeper:
         self.default_mode: Mode = default_mode
         #: how to wait between retries (tests make it instant)
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        #: what adapters report about sending (bot.ops feeds it to /metrics)
+        self.telemetry: Telemetry = NullTelemetry()
         #: one trainee's inputs one at a time: in this process, or across workers (Redis)
         self.gate: Gate = gate or LocalGate()
         self._sessions: dict[str, SessionRecord] = {}

@@ -68,3 +68,18 @@ def test_json_log_lines_carry_ids_not_words() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "turn 3" and line["session"] == "ab12"
     assert line["level"] == "INFO" and line["platform"] == "telegram"
+
+
+async def test_adapters_report_retries_and_queues_to_the_metrics() -> None:
+    from prometheus_client import generate_latest
+
+    from adapters.matrix.outbox import Failure, Retry
+    from bot.ops import PrometheusTelemetry
+
+    metrics = Metrics()
+    retry = Retry(telemetry=PrometheusTelemetry(metrics))
+    assert await retry(Failure("M_LIMIT_EXCEEDED", retry_after=0.0), 0, "sending")
+    retry.telemetry.queue_length("matrix", 7)
+    body = generate_latest(metrics.registry).decode()
+    assert 'signpost_send_retries_total{platform="matrix",reason="429"} 1.0' in body
+    assert 'signpost_outgoing_queue{platform="matrix"} 7.0' in body
