@@ -3,6 +3,7 @@ and the staff commands, with both prefixes, and nothing changes."""
 
 from __future__ import annotations
 
+from tests.conftest import REPORT
 from tests.matrix.conftest import Matrix
 from tests.matrix.test_play import open_scenario, turn_log
 from tests.matrix.trainee import body
@@ -25,3 +26,7 @@ async def test_a_trainee_cannot_read_anothers_session_nor_use_staff_commands(
         assert "is for coordinators" in body(reply), (command, body(reply))
         assert reply["content"].get("msgtype") != "m.file"
     assert await turn_log(matrix, anna) == log
+    REPORT.append(
+        "authorization (Matrix): staff commands refused to a trainee with both prefixes; "
+        "the other session unchanged"
+    )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from bot.app.ports import AuditEntry, Cohort
 from bot.reports import Renderer
+from tests.conftest import REPORT
 from tests.peers.telegram import BotApiPeer
 from tests.telegram.harness import Harness, Phone
 from tests.telegram.test_play import onboard
@@ -41,6 +42,10 @@ async def test_a_trainee_cannot_read_anothers_session_nor_use_staff_commands(
         assert refused(said), (command, said)
         assert not [m for m in boris.messages(mark) if "document" in m or m.get("_uploaded")]
     assert len(await harness.store.turns(session.id)) == 2  # Anna's session is untouched
+    REPORT.append(
+        "authorization (Telegram): a trainee was refused another trainee's transcript and "
+        "every staff command; Anna's session unchanged"
+    )
 
 
 async def test_a_coordinator_gets_their_trainees_transcript_as_a_file(
