@@ -6,10 +6,11 @@ import asyncio
 import datetime as dt
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_engine, bench_service, bench_storage
+from bench import bench_e2e, bench_engine, bench_service, bench_storage
 from bench.common import machine_description
 
 OUT = Path("BENCHMARKS.md")
@@ -31,14 +32,21 @@ def _service_row(key: tuple[int, float | None], r: dict[str, float]) -> str:
     )
 
 
-def render(engine: dict[str, Any], service: dict[str, Any], storage: list[str]) -> str:
+def render(
+    engine: dict[str, Any],
+    service: dict[str, Any],
+    storage: list[str],
+    e2e: dict[str, Any],
+    seconds: float,
+) -> str:
     ours, naive, shared = engine["ours"], engine["naive"], engine["shared"]
     lines = [
         "# Benchmarks",
         "",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine_description()}",
-        "- Command: `make bench` (`python -m bench`)",
+        f"- Command: `make bench` (`python -m bench`), {seconds / 60:.0f} minutes in all, "
+        f"{e2e['seconds'] / 60:.0f} of them end to end",
         f"- Scenario: generated, {engine['nodes']:,} nodes, {engine['yaml_bytes'] / 1e6:.1f} MB "
         f"of YAML (`bot/scenario/synthetic.py`); loaded and validated in "
         f"{engine['load_s']:.2f} s, compiled once (with the expert path replayed) in "
@@ -101,11 +109,13 @@ def render(engine: dict[str, Any], service: dict[str, Any], storage: list[str]) 
         *bench_storage.HEADER,
         *storage,
         "",
+        *bench_e2e.render(e2e),
     ]
     return "\n".join(lines)
 
 
 def main() -> int:
+    began = time.perf_counter()
     print("engine ...", flush=True)
     engine = bench_engine.run()
     print("engine + storage ...", flush=True)
@@ -113,7 +123,9 @@ def main() -> int:
     service = bench_service.run(postgres)
     print("storage alone ...", flush=True)
     storage = asyncio.run(bench_storage.table(postgres))
-    text = render(engine, service, storage)
+    print("end to end through Telegram ...", flush=True)
+    e2e = bench_e2e.run(postgres, progress=lambda line: print(line, flush=True))
+    text = render(engine, service, storage, e2e, time.perf_counter() - began)
     OUT.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

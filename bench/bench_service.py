@@ -86,8 +86,9 @@ async def run_backend(url: str) -> dict[tuple[int, float | None], dict[str, floa
         await store.close()
 
 
-async def fresh_postgres(base: str) -> str | None:
-    """A new empty database next to `base` (dropped and recreated), or None if unreachable."""
+async def fresh_postgres(base: str, name: str = "signpost_bench") -> str | None:
+    """A new empty database `name` next to `base` (dropped and recreated), or None if
+    unreachable."""
     import asyncpg
 
     dsn = base.replace("postgresql+asyncpg://", "postgresql://")
@@ -96,11 +97,11 @@ async def fresh_postgres(base: str) -> str | None:
     except (OSError, asyncpg.PostgresError):
         return None
     try:
-        await conn.execute("DROP DATABASE IF EXISTS signpost_bench WITH (FORCE)")
-        await conn.execute("CREATE DATABASE signpost_bench")
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {name}")
     finally:
         await conn.close()
-    return base.rsplit("/", 1)[0] + "/signpost_bench"
+    return base.rsplit("/", 1)[0] + f"/{name}"
 
 
 def run(postgres_url: str | None) -> dict[str, Any]:
