@@ -1,10 +1,11 @@
 """The trainee gate shared by several bot processes, in Redis.
 
 A gate is `SET signpost:gate:<trainee> <token> NX PX <expiry>`, renewed while held and released
-only by its holder (a Lua compare-and-delete). Each holder's token carries its worker id, and
-`signpost:last:<trainee>` remembers which worker held the gate last, so a worker knows when its
-cached session may be stale. Waiting is bounded: a trainee whose gate stays taken gets
-GateBusyError (the adapter asks them to try again) rather than a hung handler.
+only by its holder (a Lua compare-and-delete). `signpost:last:<trainee>` names the worker that
+took the gate last, written as it is taken (not as it is released: a worker killed while
+holding it never releases it), so a worker knows when its cached session may be stale. Waiting
+is bounded: a trainee whose gate stays taken gets GateBusyError (the adapter asks them to try
+again) rather than a hung handler.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from redis.asyncio import Redis
 
 from bot.app.gate import GateBusyError
 
+#: how long a trainee's last holder is remembered (after that, any worker's cache is suspect)
+_LAST_KEPT_MS = 24 * 3600 * 1000
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
-  redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[3])
   return redis.call('del', KEYS[1])
 end
 return 0
@@ -68,7 +70,7 @@ class RedisGate:
                 raise GateBusyError(trainee_id)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
-        previous = await self.redis.get(last)
+        previous = await self.redis.set(last, self.worker, px=_LAST_KEPT_MS, get=True)
         if isinstance(previous, bytes):
             previous = previous.decode()
         fresh = previous is None or previous == self.worker
@@ -79,7 +81,12 @@ class RedisGate:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-            await self._release(keys=[key, last], args=[token, self.worker, 24 * 3600 * 1000])
+            await self._release(keys=[key], args=[token])
+            # redis-py can swallow a cancellation that meets a command on the wire; the task
+            # that was told to stop must still stop
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
 
     async def _keep(self, key: str, token: str) -> None:
         """Renew the expiry while the handler runs, so only a dead worker's gate expires."""

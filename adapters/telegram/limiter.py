@@ -6,6 +6,10 @@ slot in two queues, so a burst of 200 trainees is sent in order, late, but never
 answer (`TelegramRetryAfter`; aiogram does not retry it) pauses the whole bot for `retry_after`
 seconds and the request is sent again; 5xx answers and dropped connections are retried with a
 growing delay. getUpdates is left to the poller, which has its own loop.
+
+The queues and the pause live in a `Slots`: in this process (`LocalSlots`), or in Redis when
+several processes send for the same token (adapters.telegram.shared_limits), since Telegram
+counts per token, not per process.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
@@ -29,7 +33,8 @@ from aiogram.exceptions import (
 from aiogram.methods import AnswerCallbackQuery, GetUpdates, SendChatAction, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from adapters.telegram.options import Limits, Retry
+from adapters.telegram.options import PLATFORM, Limits, Retry
+from bot.app.telemetry import NullTelemetry, Telemetry
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -61,6 +66,70 @@ class Bucket:
         return self.free_at <= now
 
 
+class Slots(Protocol):
+    """Where the queues and the 429 pause of one bot token are kept; waits are in seconds."""
+
+    async def chat_slot(self, chat: Any) -> float:
+        """Reserve the chat's next message slot; how long to wait for it."""
+        ...
+
+    async def bot_slot(self) -> float:
+        """Reserve the bot's next request slot; how long to wait for it."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Telegram said 429: nothing is sent for `seconds` (a longer pause is kept)."""
+        ...
+
+    async def paused_for(self) -> float:
+        """How long the current pause lasts yet (0: none)."""
+        ...
+
+
+class LocalSlots:
+    """The queues of one process: right when one process sends for the token."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._bot = Bucket(limits.per_second, limits.burst)
+        self._chats: dict[Any, Bucket] = {}
+        self._paused_until = 0.0
+
+    async def chat_slot(self, chat: Any) -> float:
+        return self.chat_wait(chat)
+
+    async def bot_slot(self) -> float:
+        return self.bot_wait()
+
+    async def pause(self, seconds: float) -> None:
+        self.pause_now(seconds)
+
+    async def paused_for(self) -> float:
+        return self.pause_left()
+
+    # the same, without awaiting: for a caller that cannot reach its shared slots
+    def chat_wait(self, chat: Any) -> float:
+        now = self._clock()
+        bucket = self._chats.get(chat)
+        if bucket is None:
+            if len(self._chats) >= _CHATS_KEPT:
+                self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
+            bucket = self._chats[chat] = Bucket(
+                self.limits.per_chat_per_second, self.limits.chat_burst
+            )
+        return bucket.reserve(now)
+
+    def bot_wait(self) -> float:
+        return self._bot.reserve(self._clock())
+
+    def pause_now(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    def pause_left(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
+
 class FloodControl(BaseRequestMiddleware):
     def __init__(
         self,
@@ -69,14 +138,14 @@ class FloodControl(BaseRequestMiddleware):
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        slots: Slots | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.limits = limits
+        self.telemetry: Telemetry = telemetry or NullTelemetry()
         self.retry = retry
-        self._clock = clock
         self._sleep = sleep
-        self._bot = Bucket(limits.per_second, limits.burst)
-        self._chats: dict[Any, Bucket] = {}
-        self._paused_until = 0.0
+        self.slots: Slots = slots or LocalSlots(limits, clock)
         #: counters for logs, metrics and tests; `waiting`: messages queued for their slot now
         self.flood_waits = 0
         self.retries = 0
@@ -99,21 +168,25 @@ class FloodControl(BaseRequestMiddleware):
         best_effort = isinstance(method, SendChatAction | AnswerCallbackQuery)
         failures = waits = 0
         while True:
-            self.waiting += 1
+            self._waiting(+1)
             try:
                 if is_message:
-                    await self._chat_slot(chat)
+                    await self._wait(await self.slots.chat_slot(chat))
+                # The bot's slot is taken only once the chat's turn has come, so that one busy
+                # chat does not hold places in the bot's queue that other chats could use.
                 if in_bot_queue:
-                    await self._bot_slot()
-                await self._wait_pause()
+                    await self._wait(await self.slots.bot_slot())
+                while (left := await self.slots.paused_for()) > 0:
+                    await self._sleep(left)
             finally:
-                self.waiting -= 1
+                self._waiting(-1)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
                 waits += 1
                 self.flood_waits += 1
-                self._pause(error.retry_after)
+                self.telemetry.retried(PLATFORM, "429")
+                await self.slots.pause(error.retry_after)
                 log.warning(
                     "Telegram flood control: %s waits %s s (chat %s)",
                     type(method).__name__,
@@ -129,6 +202,9 @@ class FloodControl(BaseRequestMiddleware):
                 if best_effort or failures >= self.retry.attempts:
                     raise
                 self.retries += 1
+                self.telemetry.retried(
+                    PLATFORM, "5xx" if isinstance(error, TelegramServerError) else "connection"
+                )
                 delay = min(self.retry.max_delay, self.retry.first_delay * 2 ** (failures - 1))
                 log.warning(
                     "Telegram %s failed (%s); again in %.2f s",
@@ -138,27 +214,10 @@ class FloodControl(BaseRequestMiddleware):
                 )
                 await self._sleep(delay)
 
-    def _pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
+    def _waiting(self, change: int) -> None:
+        self.waiting += change
+        self.telemetry.queue_length(PLATFORM, self.waiting)
 
-    async def _wait_pause(self) -> None:
-        while (left := self._paused_until - self._clock()) > 0:
-            await self._sleep(left)
-
-    async def _chat_slot(self, chat: Any) -> None:
-        now = self._clock()
-        bucket = self._chats.get(chat)
-        if bucket is None:
-            if len(self._chats) >= _CHATS_KEPT:
-                self._chats = {k: b for k, b in self._chats.items() if not b.idle(now)}
-            bucket = self._chats[chat] = Bucket(
-                self.limits.per_chat_per_second, self.limits.chat_burst
-            )
-        if (wait := bucket.reserve(now)) > 0:
-            await self._sleep(wait)
-
-    async def _bot_slot(self) -> None:
-        # Taken only once the chat's turn has come, so that one busy chat does not hold places
-        # in the bot's queue that other chats could use.
-        if (wait := self._bot.reserve(self._clock())) > 0:
-            await self._sleep(wait)
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            await self._sleep(seconds)

@@ -1,7 +1,8 @@
 """`signpost run telegram`: the bot, by long polling or behind a webhook, until `stop` is set.
 
 The bot is a stock aiogram `Bot` whose session goes to `api_url` (Telegram's, or a local Bot
-API server) through one flood-control middleware. Updates go through the inbox (kept, then
+API server) through one flood-control middleware, whose queues are shared through Redis when
+`redis_url` is given (several workers, one token). Updates go through the inbox (kept, then
 handled in order per trainee, then marked), and a stop lets what is in flight finish.
 """
 
@@ -29,6 +30,8 @@ from adapters.telegram.options import PLATFORM, TelegramOptions
 from adapters.telegram.polling import poll
 from adapters.telegram.redact import hide_in_logs, safe_error
 from adapters.telegram.render import Renderer
+from adapters.telegram.shared_inbox import SharedInbox
+from adapters.telegram.shared_limits import RedisSlots, connect
 from adapters.telegram.webhook import run_webhook
 from bot.app.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from bot.app.ports import AdapterStore, StoreError
@@ -70,6 +73,7 @@ class TelegramBot:
         token: str,
         api_url: str,
         options: TelegramOptions,
+        redis_url: str | None = None,
     ) -> None:
         hide_in_logs(token)
         try:
@@ -84,13 +88,26 @@ class TelegramBot:
         except TokenValidationError:
             raise TelegramSetupError("the Telegram token is malformed (see @BotFather)") from None
         self.options = options
-        self.flood = FloodControl(options.limits, options.retry)
+        #: with several workers (Redis): Telegram's limits per token, and the updates' owners
+        self.redis = connect(redis_url) if redis_url else None
+        self.shared_limits = (
+            RedisSlots(self.redis, token, options.limits) if self.redis is not None else None
+        )
+        self.flood = FloodControl(
+            options.limits, options.retry, slots=self.shared_limits, telemetry=service.telemetry
+        )
         self.bot.session.middleware(self.flood)
         self.store = store
         self.media = MediaSender(self.bot, store, self.bot.id)
         self.renderer = Renderer(self.bot, self.media, options.pacing)
         self.conversation = Conversation(self.bot, service, self.renderer)
-        self.inbox = Inbox(store, self._process, self.bot.id, options.retry)
+        self.inbox = (
+            SharedInbox(
+                store, self._process, self.bot.id, options.retry, redis=self.redis, token=token
+            )
+            if self.redis is not None
+            else Inbox(store, self._process, self.bot.id, options.retry)
+        )
 
     async def _process(self, update: Update, key: str, replayed: bool) -> None:
         await self.conversation.handle(update, key, replayed=replayed)
@@ -101,6 +118,8 @@ class TelegramBot:
         except TelegramUnauthorizedError:
             raise TelegramSetupError("Telegram refused the bot token (401): check it") from None
         log.info("Telegram bot @%s (id %s) starting", me.username, me.id)
+        if self.shared_limits is not None and await self.shared_limits.check():
+            log.info("Telegram limits shared through Redis (%s)", self.shared_limits.key)
         await self._command_menu()
         await self._prune()
         await self.inbox.replay()
@@ -139,6 +158,7 @@ class TelegramBot:
         """Start, take updates until `stop` is set, let what is in flight finish, close."""
         if webhook_url is not None and not SECRET_SHAPE.fullmatch(webhook_secret or ""):
             await self.bot.session.close()
+            await self._close_redis()
             raise TelegramSetupError(
                 "the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
             )
@@ -169,6 +189,13 @@ class TelegramBot:
             else:  # an error or a cancellation: the unfinished are replayed next time
                 await self.inbox.cancel()
             await self.bot.session.close()
+            await self._close_redis()
+
+    async def _close_redis(self) -> None:
+        if isinstance(self.inbox, SharedInbox):
+            await self.inbox.leave()  # what is still pending here goes to the other workers
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 async def serve(
@@ -183,10 +210,17 @@ async def serve(
     port: int,
     stop: asyncio.Event,
     options: TelegramOptions | None = None,
+    redis_url: str | None = None,
 ) -> None:
-    """Run the Telegram bot until `stop` is set (called by `signpost run telegram`)."""
+    """Run the Telegram bot until `stop` is set (called by `signpost run telegram`); with
+    `redis_url`, Telegram's limits for the token are shared with the other workers."""
     bot = TelegramBot(
-        service, store, token=token, api_url=api_url, options=options or TelegramOptions.from_env()
+        service,
+        store,
+        token=token,
+        api_url=api_url,
+        options=options or TelegramOptions.from_env(),
+        redis_url=redis_url,
     )
     await bot.run(
         stop, webhook_url=webhook_url, webhook_secret=webhook_secret, host=host, port=port

@@ -113,6 +113,8 @@ def telegram(
             host=config.telegram_webhook_host,
             port=config.telegram_webhook_port,
             stop=stop,
+            # several workers share Telegram's limits for the token, as they share the gate
+            redis_url=config.redis_url.get_secret_value() if config.redis_url else None,
         )
 
     _serve(config, start)

@@ -64,6 +64,22 @@ async def test_fresh_says_whether_another_worker_held_it_since(redis: Redis) -> 
         assert not fresh
 
 
+async def test_a_worker_killed_while_holding_leaves_the_next_holder_not_fresh(
+    redis: Redis,
+) -> None:
+    a, b = gates(redis, 2, expiry_ms=150, wait_s=2.0)
+    async with a.hold("t") as fresh:
+        assert fresh
+    killed = b.hold("t")
+    assert not await killed.__aenter__()  # b takes the gate, may write a turn, then dies
+    for task in asyncio.all_tasks():
+        if task.get_coro().__qualname__ == "RedisGate._keep":  # type: ignore[union-attr]
+            task.cancel()  # no renewal, and no release: the gate expires
+    await asyncio.sleep(0.3)
+    async with a.hold("t") as fresh:
+        assert not fresh  # b held it last, although it never released it
+
+
 async def test_a_dead_workers_gate_expires(redis: Redis) -> None:
     (gate,) = gates(redis, 1, expiry_ms=200, wait_s=2.0)
     await redis.set(f"{gate.prefix}:gate:t", "dead:1", px=200)  # a worker killed mid-turn

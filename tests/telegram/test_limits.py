@@ -151,3 +151,47 @@ async def test_failures_are_retried_with_growing_delays_then_given_up() -> None:
     api = Recorder(time, [TelegramServerError(action, "Internal Server Error")])
     with pytest.raises(TelegramServerError):
         await flood(api, BOT, action)  # type: ignore[arg-type]
+
+
+class Reported:
+    """A telemetry port that keeps what it is told, as /metrics would show it."""
+
+    def __init__(self) -> None:
+        self.queue: list[int] = []
+        self.retries: list[str] = []
+
+    def queue_length(self, platform: str, length: int) -> None:
+        assert platform == "telegram"
+        self.queue.append(length)
+
+    def retried(self, platform: str, reason: str) -> None:
+        assert platform == "telegram"
+        self.retries.append(reason)
+
+    def error(self, kind: str) -> None:
+        pass
+
+
+async def test_queue_and_retries_are_reported_for_metrics() -> None:
+    time = VirtualTime()
+    reported = Reported()
+    flood = FloodControl(
+        Limits(per_second=1000, burst=100, per_chat_per_second=1, chat_burst=1),
+        Retry(attempts=4, first_delay=0.1),
+        clock=time.clock,
+        sleep=time.sleep,
+        telemetry=reported,
+    )
+    method = SendMessage(chat_id=1, text="x")
+    api = Recorder(
+        time,
+        [
+            TelegramRetryAfter(method, "Too Many Requests", 2),
+            TelegramServerError(method, "Bad Gateway"),
+            TelegramNetworkError(method, "ServerDisconnectedError"),
+        ],
+    )
+    await asyncio.gather(*(flood(api, BOT, method) for _ in range(3)))  # type: ignore[arg-type]
+    assert reported.retries == ["429", "5xx", "connection"]
+    assert max(reported.queue) == 3  # three messages for one chat waited for their slots
+    assert reported.queue[-1] == 0

@@ -1,0 +1,171 @@
+"""The inbox of several workers: a pending update belongs to the worker that recorded it, and
+only a dead worker's updates are taken over, each by exactly one worker. Against the Redis on
+127.0.0.1:6379 and a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.types import Update
+from redis.asyncio import Redis
+
+from adapters.telegram.shared_inbox import SharedInbox
+from adapters.telegram.shared_limits import connect
+from storage import SqlStore
+from tests.storage.test_redis_gate import URL
+from tests.telegram.harness import FAST, TOKEN, free_port
+
+BOT_ID = int(TOKEN.split(":")[0])
+
+
+def update(update_id: int, user: int) -> Update:
+    person = {"id": user, "is_bot": False, "first_name": "T"}
+    message = {
+        "message_id": update_id,
+        "date": 0,
+        "chat": {"id": user, "type": "private"},
+        "from": person,
+        "text": f"m{update_id}",
+    }
+    return Update.model_validate({"update_id": update_id, "message": message})
+
+
+class Worker:
+    """A SharedInbox whose handling can be held back; records what it handled."""
+
+    def __init__(self, store: SqlStore, redis: Redis, prefix: str, name: str) -> None:
+        self.handled: list[tuple[int, bool]] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.inbox = SharedInbox(
+            store,
+            self.process,
+            BOT_ID,
+            FAST.retry,
+            redis=redis,
+            token=TOKEN,
+            prefix=prefix,
+            worker=name,
+            alive_ms=300,
+            adopt_every=0.1,
+        )
+
+    async def process(self, update: Update, key: str, replayed: bool) -> None:
+        await self.release.wait()
+        self.handled.append((update.update_id, replayed))
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[tuple[SqlStore, Redis, str]]:
+    redis = connect(URL)
+    try:
+        await redis.ping()
+    except (OSError, ConnectionError) as error:
+        await redis.aclose()
+        pytest.skip(f"Redis at {URL} does not answer: {error}")
+    store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
+    prefix = f"tginbox{secrets.token_hex(4)}"
+    yield store, redis, prefix
+    keys = [key async for key in redis.scan_iter(f"{prefix}:*")]
+    if keys:
+        await redis.delete(*keys)
+    await redis.aclose()
+    await store.close()
+
+
+async def until(condition: Any, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_live_workers_updates_are_left_to_it(rig: tuple[SqlStore, Redis, str]) -> None:
+    store, redis, prefix = rig
+    a, b = Worker(store, redis, prefix, "a"), Worker(store, redis, prefix, "b")
+    a.release.clear()  # a is slow: its updates stay pending
+    await a.inbox.replay()  # alive, watching
+    await b.inbox.replay()
+    for n in range(1, 6):
+        assert await a.inbox.receive(update(n, 100 + n))
+    await asyncio.sleep(0.5)  # several of b's adoption rounds, and beyond a's alive expiry
+    assert await b.inbox.adopt_orphans() == 0
+    a.release.set()
+    await until(lambda: len(a.handled) == 5)
+    assert b.handled == [] and all(not replayed for _, replayed in a.handled)
+    await a.inbox.drain(1)
+    await b.inbox.drain(1)
+    await a.inbox.leave()
+    await b.inbox.leave()
+
+
+async def test_a_dead_workers_updates_are_taken_over_once(
+    rig: tuple[SqlStore, Redis, str],
+) -> None:
+    """a records six updates and dies (SIGKILL: its tasks simply stop); of the two survivors
+    exactly one handles each update, as a replay, within a few adoption rounds."""
+    store, redis, prefix = rig
+    a = Worker(store, redis, prefix, "a")
+    a.release.clear()
+    await a.inbox.replay()
+    for n in range(1, 7):
+        assert await a.inbox.receive(update(n, 200 + n % 3))
+    watch = a.inbox._watch  # killed: no more heartbeats (its alive key is left to expire)
+    assert watch is not None
+    a.inbox._stopping = True
+    watch.cancel()
+    await asyncio.wait({watch}, timeout=2)
+    assert watch.done()
+    b, c = Worker(store, redis, prefix, "b"), Worker(store, redis, prefix, "c")
+    await b.inbox.replay()
+    await c.inbox.replay()
+    await until(lambda: len(b.handled) + len(c.handled) == 6)
+    await asyncio.sleep(0.3)  # more rounds: nothing is taken twice
+    taken = sorted(b.handled + c.handled)
+    assert taken == [(n, True) for n in range(1, 7)]
+    assert await store.pending_updates("telegram") == []
+    for worker in (a, b, c):
+        await worker.inbox.cancel()
+
+
+async def test_one_update_delivered_to_two_workers_is_handled_once(
+    rig: tuple[SqlStore, Redis, str],
+) -> None:
+    store, redis, prefix = rig
+    a, b = Worker(store, redis, prefix, "a"), Worker(store, redis, prefix, "b")
+    results = await asyncio.gather(*(w.inbox.receive(update(42, 300)) for w in (a, b)))
+    assert sorted(results) == [False, True]
+    owner = (a, b)[results.index(True)]
+    await until(lambda: owner.handled == [(42, False)])
+    held = f"{owner.inbox._held}{BOT_ID}:42"
+    assert await redis.get(held) == owner.inbox.worker.encode()
+    await owner.inbox.drain(1)
+    assert 0 < await redis.pttl(held) <= owner.inbox.settled_ms  # handled: expires soon
+    assert (a.handled + b.handled) == [(42, False)]
+
+
+async def test_without_redis_a_worker_works_as_a_single_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
+    await store.record_update("telegram", f"{BOT_ID}:7", update(7, 400).model_dump(mode="json"))
+    redis = connect(f"redis://:redis-password-42@127.0.0.1:{free_port()}/0")
+    worker = Worker(store, redis, "nowhere", "a")
+    try:
+        assert await worker.inbox.replay() == 1  # every pending update, as one process would
+        assert await worker.inbox.receive(update(8, 401))
+        await until(lambda: len(worker.handled) == 2)
+        await worker.inbox.drain(1)
+        await worker.inbox.leave()
+    finally:
+        await redis.aclose()
+        await store.close()
+    assert sorted(worker.handled) == [(7, True), (8, False)]
+    assert "redis-password-42" not in caplog.text
