@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -71,7 +72,7 @@ SHORT = ("plan_private", "brief_interpreter", "begin_talk", "let_marek_translate
 #: trainees that play once through before anything is measured (compiles, pools, caches)
 WARMUP = 3
 #: a reply that does not come within this long is counted as lost, and the trainee gives up
-REPLY_TIMEOUT = 120.0
+REPLY_TIMEOUT = 60.0
 #: a press refused with a notice ("busy, try again") is repeated this many times at most
 RETRIES = 5
 CLOCK = os.sysconf("SC_CLK_TCK")
@@ -88,7 +89,7 @@ class Setup:
     def label(self) -> str:
         mode = "webhook" if self.webhook else "long polling"
         if self.workers > 1:
-            mode += ", round-robin balancer, Redis gate"
+            mode += ", round-robin balancer, Redis"
         return f"{self.backend}, {self.workers} worker{'s' if self.workers > 1 else ''} ({mode})"
 
 
@@ -371,9 +372,17 @@ class Crowd:
     unanswered: list[str] = field(default_factory=list)
     #: presses the bot refused with a notice (then pressed again, as a person would)
     refused: Counter[str] = field(default_factory=Counter)
+    #: per trainee, the inbox keys of the updates that started its scenario and chose
+    sent: dict[int, list[str]] = field(default_factory=dict)
 
     async def step(
-        self, user_id: int, act: Callable[[], object], think: float, rng: random.Random
+        self,
+        user_id: int,
+        act: Callable[[], object],
+        think: float,
+        rng: random.Random,
+        *,
+        session: bool = False,
     ) -> dict[str, Any]:
         """Think, do `act`, wait for the answer (a keyboard or the debrief); that message.
         Latency runs from the first try to the answer."""
@@ -383,14 +392,24 @@ class Crowd:
         for _ in range(RETRIES + 1):
             waiter = asyncio.get_running_loop().create_future()
             self.peer.waiters[user_id] = waiter
-            act()
+            done = act()
+            update_id = done[0] if isinstance(done, tuple) else done
             try:
                 arrived, message = await asyncio.wait_for(waiter, REPLY_TIMEOUT)
             except TimeoutError:
+                if session:  # maybe applied, never answered: its turn is looked for
+                    self.sent.setdefault(user_id, []).append(
+                        f"{self.peer.bot_user['id']}:{update_id}"
+                    )
                 shown = [m.get("text") or m.get("caption") for m in self.peer.bot_messages(user_id)]
-                self.unanswered.append(f"{user_id}: {shown[-3:]}")
+                last = str(shown[-1] if shown else "").split("\n", 1)[0][:50]
+                self.unanswered.append(f"trainee {user_id} waited after “{last}”")
                 raise NoAnswerError(user_id) from None
             if "refused" not in message:
+                if session:
+                    self.sent.setdefault(user_id, []).append(
+                        f"{self.peer.bot_user['id']}:{update_id}"
+                    )
                 self.latencies.append((arrived - began) * 1000)
                 return message  # type: ignore[no-any-return]
             self.refused[message["refused"]] += 1
@@ -416,7 +435,8 @@ class Crowd:
                     user_id, lambda: peer.send_text(user_id, "/start"), think, rng
                 )
                 shown = await self.step(user_id, press(user_id, shown, "l:en"), think, rng)
-                shown = await self.step(user_id, press(user_id, shown, f"s:{SCENARIO}"), think, rng)
+                start = press(user_id, shown, f"s:{SCENARIO}")
+                shown = await self.step(user_id, start, think, rng, session=True)
             finally:  # arrived, or gave up: the others must not wait for this one
                 if barrier is not None:
                     barrier.arrive()
@@ -424,7 +444,9 @@ class Crowd:
                 await barrier.released.wait()
             for choice in path:
                 data = self.button(shown, self.labels[choice])
-                shown = await self.step(user_id, press(user_id, shown, data), think, rng)
+                shown = await self.step(
+                    user_id, press(user_id, shown, data), think, rng, session=True
+                )
         except NoAnswerError:
             return
 
@@ -471,35 +493,53 @@ class Barrier:
 # -- one run -------------------------------------------------------------------------------
 
 
-async def check_logs(
-    store: SqlStore, users: list[int], path: tuple[str, ...]
-) -> tuple[int, int, int]:
-    """(turns stored, turns lost, turns doubled) over these trainees' turn logs."""
-    expected = len(path) + 1  # the scenario's start, then one turn per choice
-    lost = doubled = stored = 0
+@dataclass
+class Audit:
+    """What the turn logs say about the inputs the trainees sent."""
+
+    stored: int = 0
+    #: inputs sent (and acknowledged) whose turn is in no log
+    lost: int = 0
+    #: turns stored for an input that already had one, and turns nobody's input asked for
+    doubled: int = 0
+    #: sessions' logs whose turn numbers have a gap or do not start at 0
+    gaps: int = 0
+    examples: list[str] = field(default_factory=list)
+
+
+async def check_logs(store: SqlStore, sent: dict[int, list[str]]) -> Audit:
+    """Read back every trainee's sessions and match their turns with the updates it sent (the
+    turn of a scenario's start or of a choice keeps its update's key)."""
+    audit = Audit()
     limit = asyncio.Semaphore(8)
 
-    async def one(user: int) -> tuple[int, int, int]:
+    async def one(user: int, keys: list[str]) -> None:
         async with limit:
             trainee = await store.trainee("telegram", str(user))
-            log = []
-            for session in await store.sessions_of(trainee.id):
-                log += list(await store.turns(session.id))
-        seqs = [t.seq for t in log]
-        keys = [t.input_key for t in log if t.input_key]
-        inputs = [t.input for t in log[1:]]
-        twice = (len(seqs) - len(set(seqs))) + (len(keys) - len(set(keys)))
-        twice += max(0, len(log) - expected)
-        missing = max(0, expected - len(set(seqs)))
-        if not twice and not missing and inputs != list(path):
-            missing = sum(a != b for a, b in zip(inputs, path, strict=False))
-        return len(log), missing, twice
+            sessions = [
+                (session, list(await store.turns(session.id)))
+                for session in await store.sessions_of(trainee.id)
+            ]
+        applied = Counter(t.input_key for _, log in sessions for t in log if t.input_key)
+        lost = sum(key not in applied for key in keys)
+        doubled = sum(n - 1 for n in applied.values()) + sum(k not in keys for k in applied)
+        # a start applied twice ends the first session: that "quit" was asked by nobody
+        doubled += sum(not t.input_key and t.kind == "quit" for _, log in sessions for t in log)
+        gaps = sum([t.seq for t in log] != list(range(len(log))) for _, log in sessions)
+        audit.stored += sum(len(log) for _, log in sessions)
+        audit.lost += lost
+        audit.doubled += doubled
+        audit.gaps += gaps
+        if (lost or doubled or gaps) and len(audit.examples) < 2:
+            shown = "; ".join(
+                f"session {n + 1}: {', '.join(f'{t.seq} {t.kind} {t.input}' for t in log)}"
+                f" ({session.status})"
+                for n, (session, log) in enumerate(sessions)
+            )
+            audit.examples.append(f"trainee {user}: {shown}")
 
-    for count, missing, twice in await asyncio.gather(*(one(u) for u in users)):
-        stored += count
-        lost += missing
-        doubled += twice
-    return stored, lost, doubled
+    await asyncio.gather(*(one(user, keys) for user, keys in sent.items()))
+    return audit
 
 
 async def measure(rig: Rig, load: Load, labels: dict[str, str], expert: tuple[str, ...]) -> Any:
@@ -551,7 +591,7 @@ async def measure(rig: Rig, load: Load, labels: dict[str, str], expert: tuple[st
     own = time.process_time() - own0
     elsewhere = machine_cpu() - machine0 - cpu - served - balancer - own
 
-    stored, lost, doubled = await check_logs(rig.store, users, path)
+    audit = await check_logs(rig.store, {u: crowd.sent.get(u, []) for u in users})
     replies = sum(peer.answers.get(u, 0) for u in users)
     expected_replies = load.trainees * (len(path) + 3)
     twice = [u for u in users if peer.answers.get(u, 0) > len(path) + 3]
@@ -561,7 +601,7 @@ async def measure(rig: Rig, load: Load, labels: dict[str, str], expert: tuple[st
     updates = [u for i, u in peer.history.items() if i >= first_update]
     return {
         "turns": turns,
-        "stored": stored,
+        "stored": audit.stored,
         "seconds": wall,
         "turns_per_s": turns / wall,
         "p50_ms": percentile(crowd.latencies, 50),
@@ -574,8 +614,10 @@ async def measure(rig: Rig, load: Load, labels: dict[str, str], expert: tuple[st
         "cpu_busy": cpu / wall,
         "elsewhere_cores": max(0.0, elsewhere) / wall,
         "kib_per_session": (memory.get("rss", rss0) - rss0) / 1024 / load.trainees,
-        "lost": lost,
-        "doubled": doubled,
+        "lost": audit.lost,
+        "doubled": audit.doubled,
+        "gaps": audit.gaps,
+        "log_examples": audit.examples,
         "unanswered": len(crowd.unanswered),
         "unanswered_examples": crowd.unanswered[:3],
         "refused": sum(crowd.refused.values()),
@@ -609,7 +651,7 @@ async def one_run(setup: Setup, load: Load, url: str, scenario: LoadedScenario) 
             raise
         finally:
             await rig.close()
-        measured["warnings"] = warnings_in(logs)
+        measured["warnings"], measured["warning_examples"] = warnings_in(logs)
         return measured
 
 
@@ -620,12 +662,15 @@ def log_folder(default: str) -> Path:
     return logs
 
 
-def warnings_in(logs: Path) -> int:
-    return sum(
-        "WARNING" in line or "ERROR" in line
-        for log in logs.glob("*.log")
-        for line in log.read_text(errors="replace").splitlines()
-    )
+def warnings_in(logs: Path) -> tuple[int, list[str]]:
+    """How many warnings and errors the processes logged, and the commonest (numbers elided)."""
+    found: Counter[str] = Counter()
+    for log in logs.glob("*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            level = next((w for w in (" WARNING ", " ERROR ") if w in line), None)
+            if level is not None:
+                found[re.sub(r"\d+", "N", line.split(level, 1)[1]).strip()[:120]] += 1
+    return sum(found.values()), [f"{n}× “{text}”" for text, n in found.most_common(2)]
 
 
 # -- aiogram's bare dispatch ---------------------------------------------------------------
@@ -790,10 +835,48 @@ def run(postgres_url: str | None, progress: Callable[[str], None] = print) -> di
 # -- BENCHMARKS.md -------------------------------------------------------------------------
 
 
+def _workers(runs: list[tuple[Setup, Load, dict[str, Any]]]) -> list[str]:
+    """One worker against three, at 100 trainees in a closed loop (capacity)."""
+
+    def at_100(workers: int, webhook: bool) -> dict[str, Any] | None:
+        return next(
+            (
+                r
+                for setup, load, r in runs
+                if setup.backend == "PostgreSQL"
+                and (setup.workers, setup.webhook) == (workers, webhook)
+                and load.trainees == 100
+                and not load.think
+            ),
+            None,
+        )
+
+    polling, webhook, three = at_100(1, False), at_100(1, True), at_100(3, True)
+    if polling is None or webhook is None or three is None:
+        return []
+    return [
+        "**Three workers on two cores.** With 100 trainees in a closed loop on PostgreSQL, one "
+        f"worker took {polling['turns_per_s']:,.0f} turns/s by long polling and "
+        f"{webhook['turns_per_s']:,.0f} by webhook ({polling['cpu_ms']:.2f} and "
+        f"{webhook['cpu_ms']:.2f} ms of CPU per turn); three workers behind the balancer took "
+        f"{three['turns_per_s']:,.0f} turns/s at {three['cpu_ms']:.2f} ms per turn, plus "
+        f"{three['servers_ms']:.2f} ms in PostgreSQL and Redis. Here the three workers, the "
+        "balancer, the peer and PostgreSQL share two cores, so more workers cannot add "
+        "capacity; what they add to each turn is what the workers share through Redis (each "
+        "trainee's gate, and whatever the adapter keeps there) and, whenever the trainee's "
+        "previous input went to another worker (most of the time, under round robin), the "
+        "session read back from the database.",
+        "",
+    ]
+
+
 #: a run during which other processes on the machine used more than this many cores is marked
 BUSY_ELSEWHERE = 0.25
 _CHECKS = {
-    "unanswered": "answers that never came",
+    "lost": "turns lost",
+    "doubled": "turns doubled",
+    "gaps": "session logs with a gap",
+    "unanswered": "answers that never came (the trainee stopped)",
     "refused": "presses refused with a notice (pressed again)",
     "missing_replies": "answers missing",
     "extra_replies": "answers sent twice",
@@ -802,6 +885,32 @@ _CHECKS = {
     "unprocessed": "updates never marked processed",
     "warnings": "warnings in the workers' logs",
 }
+
+
+#: where a check's examples are
+_EXAMPLES = {
+    "lost": "log_examples",
+    "doubled": "log_examples",
+    "gaps": "log_examples",
+    "unanswered": "unanswered_examples",
+    "extra_replies": "extra_examples",
+    "warnings": "warning_examples",
+}
+
+
+def _problems(r: dict[str, Any]) -> str:
+    said = []
+    shown: set[str] = set()
+    for key, what in _CHECKS.items():
+        if not r.get(key):
+            continue
+        where = _EXAMPLES.get(key, "")
+        examples = r.get(where) if where not in shown else None
+        shown.add(where)
+        if key == "refused":
+            examples = [f"{n}× “{text}”" for text, n in r["refusals"].items()]
+        said.append(f"{r[key]} {what}" + (f" ({'; '.join(examples[:2])})" if examples else ""))
+    return ", ".join(said)
 
 
 def _mode(setup: Setup) -> str:
@@ -923,7 +1032,12 @@ def _findings(
         + f" ({p99 or 'not run'}). "
         f"*No turn lost or doubled*: {'met' if not lost and not doubled else 'not met'} "
         f"({lost} lost and {doubled} doubled over {sum(r['stored'] for _, _, r in runs):,} "
-        "stored turns).",
+        "stored turns"
+        + (
+            f"; but {twice} answers reached a trainee twice, see *Checks*)."
+            if (twice := sum(r["extra_replies"] for _, _, r in runs))
+            else ")."
+        ),
         "",
     ]
     if bot is not None:
@@ -954,12 +1068,9 @@ def _findings(
             ),
             "",
         ]
+    lines += _workers(runs)
     problems = [
-        f"{setup.label}, {load.trainees:,} trainees, {load.label}: "
-        + ", ".join(f"{r[k]} {what}" for k, what in _CHECKS.items() if r.get(k))
-        + (f" (e.g. {r['unanswered_examples'][0]})" if r.get("unanswered_examples") else "")
-        + (f" (e.g. {r['extra_examples'][0]})" if r.get("extra_examples") else "")
-        + (f" ({', '.join(r['refusals'])})" if r.get("refusals") else "")
+        f"{setup.label}, {load.trainees:,} trainees, {load.label}: {_problems(r)}"
         for setup, load, r in runs
         if any(r.get(k) for k in _CHECKS)
     ]

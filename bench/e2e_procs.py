@@ -26,13 +26,11 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
-import inspect
 import itertools
 import logging
 import os
 import signal
 import sys
-from typing import Any
 
 from adapters.telegram.options import Limits, Pacing, Retry, TelegramOptions
 
@@ -81,10 +79,8 @@ async def worker() -> None:
         force=True,
     )
     webhook = os.environ.get("BENCH_WEBHOOK_URL") or None
-    extra: dict[str, Any] = {}
-    if settings.redis_url and "redis_url" in inspect.signature(serve).parameters:
-        # as `signpost run telegram` passes it, where the adapter shares state through Redis
-        extra["redis_url"] = settings.redis_url.get_secret_value()
+    # as `signpost run telegram` passes it: the workers share Telegram's limits and their updates
+    redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     stop = _stop_on_signals()
     async with runtime(settings) as rt:
         await serve(
@@ -98,7 +94,7 @@ async def worker() -> None:
             port=settings.telegram_webhook_port,
             stop=stop,
             options=OPTIONS,
-            **extra,
+            redis_url=redis_url,
         )
 
 
