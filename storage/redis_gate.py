@@ -6,22 +6,42 @@ took the gate last, written as it is taken (not as it is released: a worker kill
 holding it never releases it), so a worker knows when its cached session may be stale. Waiting
 is bounded: a trainee whose gate stays taken gets GateBusyError (the adapter asks them to try
 again) rather than a hung handler.
+
+Redis failing is not a reason to lose an input or a turn. The client waits briefly for one of a
+bounded set of connections (a burst of trainees queues instead of failing) and gives up on a
+Redis that does not answer within seconds. If the gate cannot be taken, GateUnavailableError:
+the input is not handled and the trainee is asked to send it again. Once held, a failed renewal
+or release is only logged: the gate then expires by itself, and the store's turn numbers fence
+any worker that acts on a gate it no longer holds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.exceptions import RedisError
 
-from bot.app.gate import GateBusyError
+from bot.app.gate import GateBusyError, GateUnavailableError
 
+log = logging.getLogger(__name__)
 #: how long a trainee's last holder is remembered (after that, any worker's cache is suspect)
 _LAST_KEPT_MS = 24 * 3600 * 1000
+#: what a Redis call raises when Redis is away, too slow, or every connection is busy too long
+_REDIS_FAILED = (RedisError, OSError)
+#: connections per process: enough for every trainee being served at once, bounded so that a
+#: burst waits for a free one (for up to POOL_WAIT s) rather than opening thousands
+POOL_SIZE = 64
+POOL_WAIT = 5.0
+#: a command unanswered this long means Redis is in trouble
+COMMAND_TIMEOUT = 2.0
+
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -34,6 +54,25 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+def connect(url: str) -> Redis:
+    """A client with a bounded, waiting pool and timeouts (see the module's docstring)."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=POOL_WAIT,
+        socket_timeout=COMMAND_TIMEOUT,
+        socket_connect_timeout=COMMAND_TIMEOUT,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
+
+
+def _honour_cancellation() -> None:
+    """redis-py can swallow a cancellation that meets a command on the wire: re-raise it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class RedisGate:
@@ -55,14 +94,39 @@ class RedisGate:
         self._renew = redis.register_script(_RENEW)
 
     @classmethod
-    def from_url(cls, url: str, **options: object) -> RedisGate:
-        return cls(Redis.from_url(url), **options)  # type: ignore[arg-type]
+    def from_url(cls, url: str, **options: Any) -> RedisGate:
+        return cls(connect(url), **options)
 
     @asynccontextmanager
     async def hold(self, trainee_id: str) -> AsyncIterator[bool]:
         key = f"{self.prefix}:gate:{trainee_id}"
-        last = f"{self.prefix}:last:{trainee_id}"
         token = f"{self.worker}:{secrets.token_hex(8)}"
+        try:
+            fresh = await self._take(trainee_id, key, token)
+        except _REDIS_FAILED as error:
+            _honour_cancellation()
+            # the type only: the text of a connection error may carry the URL and its password
+            log.warning("trainee gate not taken: Redis failed (%s)", type(error).__name__)
+            raise GateUnavailableError(type(error).__name__) from None
+        done = asyncio.Event()
+        keeper = asyncio.create_task(self._keep(key, token, done), name="gate-keeper")
+        try:
+            yield fresh
+        finally:
+            # The flag, not only the cancellation, ends the keeper: redis-py can swallow a
+            # cancellation that meets a command on the wire, and a keeper that went on would
+            # renew the gate for ever (the trainee locked out, the worker unable to stop).
+            done.set()
+            keeper.cancel()
+            await asyncio.wait({keeper}, timeout=2 * COMMAND_TIMEOUT)
+            try:
+                await self._release(keys=[key], args=[token])
+            except _REDIS_FAILED as error:
+                log.warning("trainee gate not released (it expires): %s", type(error).__name__)
+            _honour_cancellation()
+
+    async def _take(self, trainee_id: str, key: str, token: str) -> bool:
+        """Wait for the gate (bounded); whether this worker held it last."""
         deadline = asyncio.get_running_loop().time() + self.wait_s
         pause = 0.002
         while not await self.redis.set(key, token, nx=True, px=self.expiry_ms):
@@ -70,29 +134,26 @@ class RedisGate:
                 raise GateBusyError(trainee_id)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
+        last = f"{self.prefix}:last:{trainee_id}"
         previous = await self.redis.set(last, self.worker, px=_LAST_KEPT_MS, get=True)
         if isinstance(previous, bytes):
             previous = previous.decode()
-        fresh = previous is None or previous == self.worker
-        keeper = asyncio.create_task(self._keep(key, token))
-        try:
-            yield fresh
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-            await self._release(keys=[key], args=[token])
-            # redis-py can swallow a cancellation that meets a command on the wire; the task
-            # that was told to stop must still stop
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise asyncio.CancelledError
+        return previous is None or previous == self.worker
 
-    async def _keep(self, key: str, token: str) -> None:
+    async def _keep(self, key: str, token: str, done: asyncio.Event) -> None:
         """Renew the expiry while the handler runs, so only a dead worker's gate expires."""
-        while True:
-            await asyncio.sleep(self.expiry_ms / 3000)
-            if not await self._renew(keys=[key], args=[token, self.expiry_ms]):
+        beat = self.expiry_ms / 3000
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), beat)
+            if done.is_set():
+                return
+            try:
+                renewed = await self._renew(keys=[key], args=[token, self.expiry_ms])
+            except _REDIS_FAILED as error:
+                log.warning("trainee gate not renewed: %s", type(error).__name__)
+                continue  # tried again at the next beat; the expiry is three beats away
+            if not renewed:
                 return  # lost it (expired while this process stalled): the store fences writes
 
     async def close(self) -> None:

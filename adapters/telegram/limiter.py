@@ -70,11 +70,13 @@ class Slots(Protocol):
     """Where the queues and the 429 pause of one bot token are kept; waits are in seconds."""
 
     async def chat_slot(self, chat: Any) -> float:
-        """Reserve the chat's next message slot; how long to wait for it."""
+        """Reserve the chat's next message slot; how long to wait for it (or for the end of a
+        pause, if later)."""
         ...
 
     async def bot_slot(self) -> float:
-        """Reserve the bot's next request slot; how long to wait for it."""
+        """Reserve the bot's next request slot; how long to wait for it (or for the end of a
+        pause, if later)."""
         ...
 
     async def pause(self, seconds: float) -> None:
@@ -97,10 +99,10 @@ class LocalSlots:
         self._paused_until = 0.0
 
     async def chat_slot(self, chat: Any) -> float:
-        return self.chat_wait(chat)
+        return max(self.chat_wait(chat), self.pause_left())
 
     async def bot_slot(self) -> float:
-        return self.bot_wait()
+        return max(self.bot_wait(), self.pause_left())
 
     async def pause(self, seconds: float) -> None:
         self.pause_now(seconds)
@@ -170,14 +172,18 @@ class FloodControl(BaseRequestMiddleware):
         while True:
             self._waiting(+1)
             try:
+                waited = 0.0
                 if is_message:
-                    await self._wait(await self.slots.chat_slot(chat))
+                    waited += await self._wait(await self.slots.chat_slot(chat))
                 # The bot's slot is taken only once the chat's turn has come, so that one busy
                 # chat does not hold places in the bot's queue that other chats could use.
                 if in_bot_queue:
-                    await self._wait(await self.slots.bot_slot())
-                while (left := await self.slots.paused_for()) > 0:
-                    await self._sleep(left)
+                    waited += await self._wait(await self.slots.bot_slot())
+                # A slot's answer says whether a pause was on then; after a wait (or with no
+                # slot to take) a pause may have begun since.
+                if waited or not (is_message or in_bot_queue):
+                    while (left := await self.slots.paused_for()) > 0:
+                        await self._sleep(left)
             finally:
                 self._waiting(-1)
             try:
@@ -218,6 +224,7 @@ class FloodControl(BaseRequestMiddleware):
         self.waiting += change
         self.telemetry.queue_length(PLATFORM, self.waiting)
 
-    async def _wait(self, seconds: float) -> None:
+    async def _wait(self, seconds: float) -> float:
         if seconds > 0:
             await self._sleep(seconds)
+        return max(0.0, seconds)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from adapters.telegram.limiter import LocalSlots
@@ -35,8 +35,12 @@ PREFIX = "signpost:tg"
 RETRY_REDIS_AFTER = 5.0
 #: a hung Redis must not hold a message up for long
 REDIS_TIMEOUT = 1.0
+#: connections per process (sends, claims and beats share them)
+POOL_SIZE = 64
 
-# KEYS[1]: the queue; ARGV: interval and tolerance (microseconds). Returns the wait (µs).
+# KEYS[1]: the queue, KEYS[2]: the pause; ARGV: interval and tolerance (microseconds).
+# Returns the wait (µs) for the slot, or for the end of a pause if that is later: one round trip
+# tells a sender both.
 _RESERVE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -47,7 +51,8 @@ local start = math.max(free_at, now)
 local after = start + interval
 local keep_ms = math.floor((after - now) / 1000) + 1000
 redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', keep_ms)
-return math.max(0, start - tolerance - now)
+local paused_ms = redis.call('PTTL', KEYS[2])
+return math.max(0, start - tolerance - now, paused_ms * 1000)
 """
 # KEYS[1]: the pause; ARGV[1]: its length (ms). A longer pause already running is kept.
 _PAUSE = """
@@ -76,8 +81,16 @@ def honour_cancellation() -> None:
 
 
 def connect(url: str) -> Redis:
-    """A Redis client that gives up quickly: a hung Redis must not hold the bot up."""
-    return Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+    """A Redis client that gives up quickly (a hung Redis must not hold the bot up), with a
+    bounded pool that a burst of sends waits for rather than failing at once."""
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=REDIS_TIMEOUT,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+    )
+    return Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
 
 
 def token_digest(token: str) -> str:
@@ -137,15 +150,16 @@ class RedisSlots:
 
     async def chat_slot(self, chat: Any) -> float:
         if not self._down():
-            key = f"{self.key}:chat:{chat}"
-            wait = await self._ask(self._reserve(keys=[key], args=self._chat_args))
+            keys = [f"{self.key}:chat:{chat}", f"{self.key}:pause"]
+            wait = await self._ask(self._reserve(keys=keys, args=self._chat_args))
             if wait is not None:
                 return int(wait) / 1_000_000
         return self.local.chat_wait(chat)
 
     async def bot_slot(self) -> float:
         if not self._down():
-            wait = await self._ask(self._reserve(keys=[f"{self.key}:bot"], args=self._bot_args))
+            keys = [f"{self.key}:bot", f"{self.key}:pause"]
+            wait = await self._ask(self._reserve(keys=keys, args=self._bot_args))
             if wait is not None:
                 return int(wait) / 1_000_000
         return self.local.bot_wait()

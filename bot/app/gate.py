@@ -15,9 +15,16 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
+from bot.app.ports import StoreUnavailableError
+
 
 class GateBusyError(Exception):
     """The trainee's gate could not be taken in time (another worker is slow or stuck)."""
+
+
+class GateUnavailableError(StoreUnavailableError):
+    """Where the gates are kept (Redis) does not answer: the input is not handled now, and the
+    trainee is asked to send it again shortly, as when the database is away."""
 
 
 class Gate(Protocol):

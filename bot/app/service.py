@@ -21,7 +21,7 @@ from bot.app.commands import Command, parse_command
 from bot.app.coordination import Coordination
 from bot.app.directory import CODE_LENGTH, normalise_code
 from bot.app.documents import DocumentRenderer
-from bot.app.gate import Gate, GateBusyError
+from bot.app.gate import Gate, GateBusyError, GateUnavailableError
 from bot.app.i18n import supported, t
 from bot.app.library import ScenarioLibrary, UnknownScenarioError
 from bot.app.messages import (
@@ -85,6 +85,8 @@ class TrainingService(SessionKeeper):
                 return await self._handle_held(trainee, incoming)
         except GateBusyError:
             return [TextOut("warning", t(self._language(trainee), "busy"))]
+        except GateUnavailableError:
+            return [TextOut("error", t(self._language(trainee), "storage_unavailable"))]
 
     async def _handle_held(self, trainee: Trainee, incoming: Incoming) -> list[Outgoing]:
         if self._seen_recently(trainee.id, incoming.key):

@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import journal
+from bot.app.i18n import t
 from bot.app.library import ScenarioLibrary
 from bot.app.messages import ButtonsOut, Incoming, Outgoing, TextOut
 from bot.app.service import TrainingService
@@ -21,6 +22,7 @@ from storage import SqlStore
 from storage.redis_gate import RedisGate
 from tests.conftest import DIALOGUES, REPORT
 from tests.storage.test_redis_gate import URL as REDIS_URL
+from tests.telegram.harness import free_port
 
 WORKERS = 3
 TRAINEES = 12
@@ -111,3 +113,29 @@ async def test_a_worker_with_a_stale_cache_reloads_instead_of_conflicting(
     [session] = await first.store.sessions_of(person.id)
     log = await first.store.turns(session.id)
     assert [t.input_key for t in log] == [None, "k1", "k2", "k3"]
+
+
+async def test_an_input_met_by_a_redis_outage_is_refused_not_lost(
+    workers: list[TrainingService],
+) -> None:
+    """Redis goes away between two inputs: the second is answered "try again shortly" and
+    stores nothing; sent again once Redis is back, it is applied once."""
+    worker = workers[0]
+    replies = await worker.handle(Incoming("lb", "outage", text="/start air-01"))
+    choice = buttons(replies)[0]
+    working = worker.gate
+    worker.gate = RedisGate.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
+    try:
+        refused = await worker.handle(Incoming("lb", "outage", button=choice, key="k1"))
+    finally:
+        await worker.gate.close()  # type: ignore[attr-defined]
+        worker.gate = working
+    assert [(r.kind, r.text) for r in refused if isinstance(r, TextOut)] == [
+        ("error", t("en", "storage_unavailable"))
+    ]
+    person = await worker.store.trainee("lb", "outage")
+    [session] = await worker.store.sessions_of(person.id)
+    assert [x.input_key for x in await worker.store.turns(session.id)] == [None]
+    replies = await worker.handle(Incoming("lb", "outage", button=choice, key="k1"))
+    assert buttons(replies), replies
+    assert [x.input_key for x in await worker.store.turns(session.id)] == [None, "k1"]

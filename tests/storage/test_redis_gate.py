@@ -8,10 +8,12 @@ import secrets
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
-from bot.app.gate import GateBusyError, LocalGate
+from bot.app.gate import GateBusyError, GateUnavailableError, LocalGate
+from bot.app.ports import StoreUnavailableError
 from storage.redis_gate import RedisGate
+from tests.telegram.harness import free_port
 
 URL = os.environ.get("SIGNPOST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -108,6 +110,73 @@ async def test_a_stalled_holder_cannot_release_a_newer_holders_gate(redis: Redis
     async with b.hold("t"):
         await stalled.__aexit__(None, None, None)  # the stalled worker wakes up and releases
         assert (await redis.get(f"{b.prefix}:gate:t") or b"").decode().startswith("w1:")
+
+
+async def test_the_gate_is_let_go_even_when_redis_py_swallows_a_cancellation(
+    redis: Redis,
+) -> None:
+    """redis-py can swallow a cancellation that meets a command on the wire (seen with three
+    workers under load: a keeper renewed a gate for ever, the trainee got "still being
+    handled" to every message, the worker could not stop). Here every renewal does that."""
+    (gate,) = gates(redis, 1, expiry_ms=150)
+    real_renew = gate._renew
+    renewals = 0
+
+    async def swallowing_renew(*args: object, **kwargs: object) -> object:
+        nonlocal renewals
+        renewals += 1
+        try:
+            await asyncio.sleep(0.01)
+        except asyncio.CancelledError:
+            pass  # as redis-py may: the cancellation is lost
+        return await real_renew(*args, **kwargs)  # type: ignore[arg-type]
+
+    gate._renew = swallowing_renew  # type: ignore[assignment]
+
+    async def turn() -> None:
+        async with gate.hold("t"):
+            await asyncio.sleep(0.3)  # long enough for several renewals
+
+    await asyncio.wait_for(turn(), 5)
+    assert renewals >= 2
+    keepers = [t for t in asyncio.all_tasks() if t.get_name() == "gate-keeper"]
+    await asyncio.sleep(0.2)
+    assert all(k.done() for k in keepers)
+    assert await redis.get(f"{gate.prefix}:gate:t") is None  # released, not renewed
+
+
+async def test_a_burst_waits_for_a_connection_instead_of_failing(redis: Redis) -> None:
+    """300 trainees at once through a pool of 4 connections: each waits its turn for one
+    (redis-py's default pool would raise "Too many connections" past its size)."""
+    pool = BlockingConnectionPool.from_url(URL, max_connections=4, timeout=10)
+    gate = RedisGate(Redis.from_pool(pool), prefix=f"t{secrets.token_hex(4)}")
+    served = 0
+
+    async def trainee(n: int) -> None:
+        nonlocal served
+        async with gate.hold(f"trainee-{n}"):
+            await asyncio.sleep(0.001)
+            served += 1
+
+    try:
+        await asyncio.gather(*(trainee(n) for n in range(300)))
+    finally:
+        await gate.close()
+    assert served == 300
+
+
+async def test_without_redis_the_gate_says_so_quickly_and_clearly() -> None:
+    gate = RedisGate.from_url(f"redis://:secret-pass@127.0.0.1:{free_port()}/0")
+    began = asyncio.get_running_loop().time()
+    try:
+        with pytest.raises(GateUnavailableError) as caught:
+            async with gate.hold("t"):
+                raise AssertionError("held a gate without Redis")
+    finally:
+        await gate.close()
+    assert asyncio.get_running_loop().time() - began < 5
+    assert isinstance(caught.value, StoreUnavailableError)  # the service asks to resend
+    assert "secret-pass" not in str(caught.value)
 
 
 async def test_the_local_gate_serialises_in_one_process() -> None:
