@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -125,10 +126,8 @@ async def test_the_gate_is_let_go_even_when_redis_py_swallows_a_cancellation(
     async def swallowing_renew(*args: object, **kwargs: object) -> object:
         nonlocal renewals
         renewals += 1
-        try:
-            await asyncio.sleep(0.01)
-        except asyncio.CancelledError:
-            pass  # as redis-py may: the cancellation is lost
+        with contextlib.suppress(asyncio.CancelledError):  # as redis-py may: the cancellation
+            await asyncio.sleep(0.01)  # is lost
         return await real_renew(*args, **kwargs)  # type: ignore[arg-type]
 
     gate._renew = swallowing_renew  # type: ignore[assignment]
