@@ -42,6 +42,17 @@ POOL_WAIT = 5.0
 #: a command unanswered this long means Redis is in trouble
 COMMAND_TIMEOUT = 2.0
 
+# KEYS: the gate, the last holder; ARGV: the token, the worker, the gate's expiry, the last
+# holder's. Taking the gate and reading (then writing) who took it last is one round trip.
+# Returns false when the gate is taken; else {previous holder or false}.
+_TAKE = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[3]) then
+  return false
+end
+local previous = redis.call('get', KEYS[2])
+redis.call('set', KEYS[2], ARGV[2], 'PX', ARGV[4])
+return {previous}
+"""
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -90,6 +101,7 @@ class RedisGate:
         self.expiry_ms = expiry_ms
         self.wait_s = wait_s
         self.prefix = prefix
+        self._take_script = redis.register_script(_TAKE)
         self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
 
@@ -127,15 +139,16 @@ class RedisGate:
 
     async def _take(self, trainee_id: str, key: str, token: str) -> bool:
         """Wait for the gate (bounded); whether this worker held it last."""
+        keys = [key, f"{self.prefix}:last:{trainee_id}"]
+        args: list[str | int] = [token, self.worker, self.expiry_ms, _LAST_KEPT_MS]
         deadline = asyncio.get_running_loop().time() + self.wait_s
         pause = 0.002
-        while not await self.redis.set(key, token, nx=True, px=self.expiry_ms):
+        while not (taken := await self._take_script(keys=keys, args=args)):
             if asyncio.get_running_loop().time() > deadline:
                 raise GateBusyError(trainee_id)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.05)
-        last = f"{self.prefix}:last:{trainee_id}"
-        previous = await self.redis.set(last, self.worker, px=_LAST_KEPT_MS, get=True)
+        previous = taken[0] if taken else None
         if isinstance(previous, bytes):
             previous = previous.decode()
         return previous is None or previous == self.worker
