@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_e2e, bench_engine, bench_service, bench_storage
+from bench import bench_core, bench_e2e, bench_engine, bench_service, bench_storage
 from bench.common import machine_description
 
 OUT = Path("BENCHMARKS.md")
@@ -36,6 +36,7 @@ def render(
     engine: dict[str, Any],
     service: dict[str, Any],
     storage: list[str],
+    core: dict[str, Any],
     e2e: dict[str, Any],
     seconds: float,
 ) -> str:
@@ -46,7 +47,8 @@ def render(
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine_description()}",
         f"- Command: `make bench` (`python -m bench`), {seconds / 60:.0f} minutes in all, "
-        f"{e2e['seconds'] / 60:.0f} of them end to end",
+        f"{e2e['seconds'] / 60:.0f} of them end to end through Telegram and "
+        f"{core['seconds'] / 60:.0f} with workers but no adapter",
         f"- Scenario: generated, {engine['nodes']:,} nodes, {engine['yaml_bytes'] / 1e6:.1f} MB "
         f"of YAML (`bot/scenario/synthetic.py`); loaded and validated in "
         f"{engine['load_s']:.2f} s, compiled once (with the expert path replayed) in "
@@ -109,6 +111,7 @@ def render(
         *bench_storage.HEADER,
         *storage,
         "",
+        *bench_core.render(core),
         *bench_e2e.render(e2e),
     ]
     return "\n".join(lines)
@@ -123,9 +126,11 @@ def main() -> int:
     service = bench_service.run(postgres)
     print("storage alone ...", flush=True)
     storage = asyncio.run(bench_storage.table(postgres))
+    print("engine and storage alone, 1 and 3 workers ...", flush=True)
+    core = bench_core.run(postgres, progress=lambda line: print(line, flush=True))
     print("end to end through Telegram ...", flush=True)
     e2e = bench_e2e.run(postgres, progress=lambda line: print(line, flush=True))
-    text = render(engine, service, storage, e2e, time.perf_counter() - began)
+    text = render(engine, service, storage, core, e2e, time.perf_counter() - began)
     OUT.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

@@ -507,7 +507,9 @@ class Audit:
     examples: list[str] = field(default_factory=list)
 
 
-async def check_logs(store: SqlStore, sent: dict[int, list[str]]) -> Audit:
+async def check_logs(
+    store: SqlStore, sent: dict[int, list[str]], platform: str = "telegram"
+) -> Audit:
     """Read back every trainee's sessions and match their turns with the updates it sent (the
     turn of a scenario's start or of a choice keeps its update's key)."""
     audit = Audit()
@@ -515,7 +517,7 @@ async def check_logs(store: SqlStore, sent: dict[int, list[str]]) -> Audit:
 
     async def one(user: int, keys: list[str]) -> None:
         async with limit:
-            trainee = await store.trainee("telegram", str(user))
+            trainee = await store.trainee(platform, str(user))
             sessions = [
                 (session, list(await store.turns(session.id)))
                 for session in await store.sessions_of(trainee.id)
