@@ -103,7 +103,13 @@ class TelegramBot:
         self.conversation = Conversation(self.bot, service, self.renderer)
         self.inbox = (
             SharedInbox(
-                store, self._process, self.bot.id, options.retry, redis=self.redis, token=token
+                store,
+                self._process,
+                self.bot.id,
+                options.retry,
+                redis=self.redis,
+                token=token,
+                redis_url=redis_url,
             )
             if self.redis is not None
             else Inbox(store, self._process, self.bot.id, options.retry)

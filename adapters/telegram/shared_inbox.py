@@ -10,7 +10,9 @@ a button of that screen may already be stale). So, in Redis:
 
 - before an update is recorded, its worker claims it (`held:<key>` = the worker's id; kept
   for an hour while it waits, a minute once it is handled);
-- each worker says it is alive (`alive:<id>`, renewed every 2 s, expiring after 6 s);
+- each worker says it is alive (`alive:<id>`, renewed every 2 s, expiring after 6 s), from a
+  thread of its own when given the Redis URL (adapters.telegram.heartbeat: a busy event loop
+  must not pass for a dead worker);
 - at start and then every 2 s, a worker adopts the pending updates whose owner is no longer
   alive (or that nobody owns), atomically, so exactly one worker replays each of them.
 
@@ -32,6 +34,7 @@ from typing import Any
 from aiogram.types import Update
 from redis.asyncio import Redis
 
+from adapters.telegram.heartbeat import Heartbeat
 from adapters.telegram.inbox import REPLAY_LIMIT, Inbox, Process, payload_of
 from adapters.telegram.options import PLATFORM, Retry
 from adapters.telegram.redact import safe_error
@@ -87,6 +90,7 @@ class SharedInbox(Inbox):
         adopt_every: float = 2.0,
         claim_ms: int = 3_600_000,
         settled_ms: int = 60_000,
+        redis_url: str | None = None,
     ) -> None:
         super().__init__(store, process, bot_id, retry)
         self.redis = redis
@@ -109,6 +113,9 @@ class SharedInbox(Inbox):
         #: updates this worker took over from others (tests, logs)
         self.adopted = 0
         self._redis_answers = True
+        self.heartbeat = (
+            Heartbeat(redis_url, self._alive + self.worker, alive_ms) if redis_url else None
+        )
 
     # -- recording: claim first, so that a pending update always has an owner ---------------
 
@@ -180,6 +187,8 @@ class SharedInbox(Inbox):
             log.warning("Redis does not answer: replaying every pending update")
             count = await super().replay()
         self._stopping = False
+        if self.heartbeat is not None:
+            self.heartbeat.start()
         self._watch = asyncio.create_task(self._keep_watch(), name="tg-inbox-watch")
         return count
 
@@ -228,6 +237,9 @@ class SharedInbox(Inbox):
         if watch is not None:
             watch.cancel()
             await asyncio.wait({watch}, timeout=2 * REDIS_TIMEOUT)  # ends at the flag anyway
+        if self.heartbeat is not None:
+            await asyncio.to_thread(self.heartbeat.stop)  # and the key deleted
+            return
         with contextlib.suppress(*REDIS_DOWN):
             await self.redis.delete(self._alive + self.worker)
 
@@ -236,6 +248,8 @@ class SharedInbox(Inbox):
         await self.leave()
 
     async def _beat(self) -> bool:
+        if self.heartbeat is not None:
+            return await asyncio.to_thread(self.heartbeat.beat)
         try:
             await self.redis.set(self._alive + self.worker, "1", px=self.alive_ms)
         except REDIS_DOWN as error:
@@ -256,7 +270,12 @@ class SharedInbox(Inbox):
         next_adoption = loop.time() + self.adopt_every
         while not self._stopping:
             await asyncio.sleep(min(beat, self.adopt_every))
-            if self._stopping or not await self._beat():
+            if self._stopping:
+                break
+            if self.heartbeat is not None:  # the thread beats; adopt only while Redis answers
+                if not self.heartbeat.answers:
+                    continue
+            elif not await self._beat():
                 continue
             if self._adopting and loop.time() >= next_adoption:
                 next_adoption = loop.time() + self.adopt_every

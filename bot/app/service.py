@@ -179,6 +179,10 @@ class TrainingService(SessionKeeper):
             version = await self.library.current(scenario_id)
         except UnknownScenarioError:
             return [TextOut("warning", t(ui, "unknown_scenario", id=scenario_id))]
+        if key is not None and await self._started_by(trainee, key):
+            # the same press again (a worker took over an update another had handled): the
+            # session it started must not be quit and started afresh
+            return [TextOut("info", t(ui, "duplicate"))]
         scenario = version.loaded.scenario
         wanted = language or ui
         lang = wanted if wanted in scenario.languages else scenario.languages[0]
@@ -235,6 +239,15 @@ class TrainingService(SessionKeeper):
             TextOut("info", t(lang, "how_to_play")),
         ]
         return intro + turn_messages(result, local_text(scenario.title, lang))
+
+    async def _started_by(self, trainee: Trainee, key: str) -> bool:
+        """Whether the trainee's newest session was started by the input `key`."""
+        sessions = await self.store.sessions_of(trainee.id)
+        if not sessions:
+            return False
+        newest = max(sessions, key=lambda s: s.created_at)
+        turns = await self.store.turns(newest.id)
+        return bool(turns) and turns[0].input_key == key
 
     async def join(
         self, trainee: Trainee, argument: str, key: str | None, only_code: bool

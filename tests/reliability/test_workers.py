@@ -139,3 +139,22 @@ async def test_an_input_met_by_a_redis_outage_is_refused_not_lost(
     replies = await worker.handle(Incoming("lb", "outage", button=choice, key="k1"))
     assert buttons(replies), replies
     assert [x.input_key for x in await worker.store.turns(session.id)] == [None, "k1"]
+
+
+async def test_a_start_handled_by_two_workers_starts_one_session(
+    workers: list[TrainingService],
+) -> None:
+    """The same press of a scenario's button reaches a second worker (it took the update over
+    from the first): the session the first started goes on; it is not quit and restarted."""
+    first, second = workers[0], workers[1]
+    await first.handle(Incoming("lb", "twice", text="/start"))
+    press = Incoming("lb", "twice", button="s:air-01", key="start-1")
+    started = await first.handle(press)
+    again = await second.handle(press)
+    assert buttons(started) and not buttons(again)
+    assert [(r.kind, r.text) for r in again if isinstance(r, TextOut)] == [
+        ("info", t("en", "duplicate"))
+    ]
+    person = await first.store.trainee("lb", "twice")
+    [session] = await first.store.sessions_of(person.id)
+    assert session.state.status == "active"

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as sync_redis
 from aiogram.types import Update
 from redis.asyncio import Redis
 
@@ -39,7 +41,9 @@ def update(update_id: int, user: int) -> Update:
 class Worker:
     """A SharedInbox whose handling can be held back; records what it handled."""
 
-    def __init__(self, store: SqlStore, redis: Redis, prefix: str, name: str) -> None:
+    def __init__(
+        self, store: SqlStore, redis: Redis, prefix: str, name: str, *, url: str | None = None
+    ) -> None:
         self.handled: list[tuple[int, bool]] = []
         self.release = asyncio.Event()
         self.release.set()
@@ -54,6 +58,7 @@ class Worker:
             worker=name,
             alive_ms=300,
             adopt_every=0.1,
+            redis_url=url,
         )
 
     async def process(self, update: Update, key: str, replayed: bool) -> None:
@@ -103,6 +108,39 @@ async def test_a_live_workers_updates_are_left_to_it(rig: tuple[SqlStore, Redis,
     await b.inbox.drain(1)
     await a.inbox.leave()
     await b.inbox.leave()
+
+
+@pytest.mark.parametrize("beats_from", ["thread", "event loop"])
+async def test_a_busy_worker_is_not_taken_for_dead(
+    rig: tuple[SqlStore, Redis, str], beats_from: str
+) -> None:
+    """a's event loop is held up for three times its alive expiry (a burst of trainees on a
+    small machine). Beating from a thread of its own, it is alive throughout, and its updates
+    are left to it. Beating from the loop, it passed for dead for a while, and another worker
+    could take its live updates and handle them a second time (seen with three workers and
+    100 trainees)."""
+    store, redis, prefix = rig
+    url = URL if beats_from == "thread" else None
+    a, b = Worker(store, redis, prefix, "a", url=url), Worker(store, redis, prefix, "b")
+    a.release.clear()
+    await a.inbox.replay()
+    await b.inbox.replay()
+    for n in range(1, 4):
+        assert await a.inbox.receive(update(n, 100 + n))
+    looker = sync_redis.Redis.from_url(URL)
+    time.sleep(0.9)  # noqa: ASYNC251 (the point: the loop stalls, no task of either worker runs)
+    alive = bool(looker.exists(a.inbox._alive + "a"))  # before any task runs again
+    looker.close()
+    a.release.set()
+    taken = await b.inbox.adopt_orphans()
+    await until(lambda: len(a.handled) == 3)
+    await a.inbox.drain(1)
+    await b.inbox.drain(1)
+    await a.inbox.leave()
+    await b.inbox.leave()
+    assert alive == (beats_from == "thread")
+    if beats_from == "thread":
+        assert taken == 0 and b.handled == []
 
 
 async def test_a_dead_workers_updates_are_taken_over_once(
