@@ -1,11 +1,12 @@
 """The trainee gate shared by several bot processes, in Redis.
 
-A gate is `SET signpost:gate:<trainee> <token> NX PX <expiry>`, renewed while held and released
-only by its holder (a Lua compare-and-delete). `signpost:last:<trainee>` names the worker that
-took the gate last, written as it is taken (not as it is released: a worker killed while
-holding it never releases it), so a worker knows when its cached session may be stale. Waiting
-is bounded: a trainee whose gate stays taken gets GateBusyError (the adapter asks them to try
-again) rather than a hung handler.
+A gate is `SET signpost:gate:<trainee> <token> NX PX <expiry>`, renewed while held (from a
+thread, storage.gate_renewer, when the gate is made from a URL: a busy event loop must not let a
+held gate expire) and released only by its holder (a Lua compare-and-delete).
+`signpost:last:<trainee>` names the worker that took the gate last, written as it is taken (not
+as it is released: a worker killed while holding it never releases it), so a worker knows when
+its cached session may be stale. Waiting is bounded: a trainee whose gate stays taken gets
+GateBusyError (the adapter asks them to try again) rather than a hung handler.
 
 Redis failing is not a reason to lose an input or a turn. The client waits briefly for one of a
 bounded set of connections (a burst of trainees queues instead of failing) and gives up on a
@@ -29,6 +30,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
 from bot.app.gate import GateBusyError, GateUnavailableError
+from storage.gate_renewer import GateRenewer
 
 log = logging.getLogger(__name__)
 #: how long a trainee's last holder is remembered (after that, any worker's cache is suspect)
@@ -95,6 +97,7 @@ class RedisGate:
         expiry_ms: int = 10_000,
         wait_s: float = 15.0,
         prefix: str = "signpost",
+        renew_from: str | None = None,
     ) -> None:
         self.redis = redis
         self.worker = worker or secrets.token_hex(6)
@@ -104,10 +107,17 @@ class RedisGate:
         self._take_script = redis.register_script(_TAKE)
         self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
+        #: with a URL, held gates are renewed from a thread (storage.gate_renewer), else from
+        #: the event loop
+        self.renewer = (
+            GateRenewer(renew_from, _RENEW, expiry_ms, timeout=COMMAND_TIMEOUT)
+            if renew_from
+            else None
+        )
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisGate:
-        return cls(connect(url), **options)
+        return cls(connect(url), renew_from=url, **options)
 
     @asynccontextmanager
     async def hold(self, trainee_id: str) -> AsyncIterator[bool]:
@@ -120,6 +130,14 @@ class RedisGate:
             # the type only: the text of a connection error may carry the URL and its password
             log.warning("trainee gate not taken: Redis failed (%s)", type(error).__name__)
             raise GateUnavailableError(type(error).__name__) from None
+        if self.renewer is not None:
+            self.renewer.hold(key, token)
+            try:
+                yield fresh
+            finally:
+                self.renewer.let_go(key)
+                await self._let_go(key, token)
+            return
         done = asyncio.Event()
         keeper = asyncio.create_task(self._keep(key, token, done), name="gate-keeper")
         try:
@@ -131,11 +149,14 @@ class RedisGate:
             done.set()
             keeper.cancel()
             await asyncio.wait({keeper}, timeout=2 * COMMAND_TIMEOUT)
-            try:
-                await self._release(keys=[key], args=[token])
-            except _REDIS_FAILED as error:
-                log.warning("trainee gate not released (it expires): %s", type(error).__name__)
-            _honour_cancellation()
+            await self._let_go(key, token)
+
+    async def _let_go(self, key: str, token: str) -> None:
+        try:
+            await self._release(keys=[key], args=[token])
+        except _REDIS_FAILED as error:
+            log.warning("trainee gate not released (it expires): %s", type(error).__name__)
+        _honour_cancellation()
 
     async def _take(self, trainee_id: str, key: str, token: str) -> bool:
         """Wait for the gate (bounded); whether this worker held it last."""
@@ -170,4 +191,6 @@ class RedisGate:
                 return  # lost it (expired while this process stalled): the store fences writes
 
     async def close(self) -> None:
+        if self.renewer is not None:
+            await asyncio.to_thread(self.renewer.close)
         await self.redis.aclose()

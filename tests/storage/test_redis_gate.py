@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -142,6 +143,29 @@ async def test_the_gate_is_let_go_even_when_redis_py_swallows_a_cancellation(
     await asyncio.sleep(0.2)
     assert all(k.done() for k in keepers)
     assert await redis.get(f"{gate.prefix}:gate:t") is None  # released, not renewed
+
+
+@pytest.mark.parametrize("renewed_from", ["thread", "event loop"])
+async def test_a_held_gate_outlives_a_stalled_event_loop(redis: Redis, renewed_from: str) -> None:
+    """The loop stalls for three times the gate's expiry while a turn is handled (a burst of
+    trainees on a small machine). Renewed from a thread, the gate is still this worker's
+    afterwards; renewed from the loop, it expired, and another worker could have taken it and
+    handled the trainee's input at the same time (seen: a scenario started twice)."""
+    prefix = f"t{secrets.token_hex(4)}"
+    if renewed_from == "thread":
+        gate = RedisGate.from_url(URL, prefix=prefix, worker="w", expiry_ms=300)
+    else:
+        gate = RedisGate(redis, prefix=prefix, worker="w", expiry_ms=300)
+    key = f"{prefix}:gate:t"
+    try:
+        async with gate.hold("t"):
+            time.sleep(1.0)  # noqa: ASYNC251 (the point: the loop stalls)
+            holder = await redis.get(key)
+    finally:
+        if renewed_from == "thread":
+            await gate.close()
+    assert (holder is not None) == (renewed_from == "thread")
+    assert await redis.get(key) is None  # released at the end either way
 
 
 async def test_a_burst_waits_for_a_connection_instead_of_failing(redis: Redis) -> None:
