@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import bench_core, bench_e2e, bench_engine, bench_service, bench_storage
+from bench import bench_core, bench_e2e, bench_engine, bench_lint, bench_service, bench_storage
 from bench.common import machine_description
 
 OUT = Path("BENCHMARKS.md")
@@ -38,6 +38,7 @@ def render(
     storage: list[str],
     core: dict[str, Any],
     e2e: dict[str, Any],
+    lint: dict[str, Any],
     seconds: float,
 ) -> str:
     ours, naive, shared = engine["ours"], engine["naive"], engine["shared"]
@@ -113,6 +114,7 @@ def render(
         "",
         *bench_core.render(core),
         *bench_e2e.render(e2e),
+        *bench_lint.render(lint),
     ]
     return "\n".join(lines)
 
@@ -130,7 +132,9 @@ def main() -> int:
     core = bench_core.run(postgres, progress=lambda line: print(line, flush=True))
     print("end to end through Telegram ...", flush=True)
     e2e = bench_e2e.run(postgres, progress=lambda line: print(line, flush=True))
-    text = render(engine, service, storage, core, e2e, time.perf_counter() - began)
+    print("lint ...", flush=True)
+    lint = bench_lint.run()
+    text = render(engine, service, storage, core, e2e, lint, time.perf_counter() - began)
     OUT.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

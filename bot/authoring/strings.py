@@ -149,7 +149,7 @@ def _insertion(
     if flow:  # `{en: "..."}`: add before the closing brace
         return end, end, f", {language}: {quoted}"
     # a block mapping: a new line after its last value, indented like its first key
-    first = located.positions[(*path, next(iter(_keys(located, path))))]
+    first = located.position_of((*path, next(iter(_keys(located, path)))))
     last_value_end = max(
         span[1]
         for key, span in located.spans.items()

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel
 
 from bot.scenario import model as m
 from bot.scenario.codes import CRITICAL_CODES, INDICATOR_CODES, REFERRAL_CODES, RUBRIC_CODES
 from bot.scenario.expr import ExpressionError, compile_expression, compile_update
+from bot.scenario.languages import untranslated
 from bot.scenario.yamlsource import Path_
 
 Check = tuple[Path_, str, str, str]  # path, message, hint, code
@@ -31,77 +30,74 @@ CLIP_SUFFIXES: dict[str, tuple[str, ...]] = {
 }
 
 
-def check_scenario(scenario: m.Scenario, folder: Path | None) -> Iterator[Check]:
-    yield from _translations(scenario, scenario, ())
-    yield from _identities(scenario)
-    yield from _references(scenario)
+@dataclass(frozen=True, slots=True)
+class ScenarioParts:
+    """Every line, choice and condition of a scenario, with its path, found once: the checks and
+    the lint rules go through them many times (a large scenario has tens of thousands)."""
+
+    lines: list[tuple[Path_, m.Line]]
+    choices: list[tuple[Path_, str, m.Choice]]
+    conditions: list[tuple[Path_, str]]
+
+
+def parts_of(scenario: m.Scenario) -> ScenarioParts:
+    """In file order: the scenario's fallback lines, then for each node its lines (`say`, then
+    `fallback`, then each choice's `reply`); each node's choices; and the conditions of the
+    lines, then of the nodes' `next`, then of the choices. One walk, without generators."""
+    lines: Lines = [(("fallback", i), line) for i, line in enumerate(scenario.fallback)]
+    choices: Choices = []
+    next_conditions: list[tuple[Path_, str]] = []
+    choice_conditions: list[tuple[Path_, str]] = []
+    for node_id, node in scenario.nodes.items():
+        lines += [(("nodes", node_id, "say", i), line) for i, line in enumerate(node.say)]
+        lines += [(("nodes", node_id, "fallback", i), line) for i, line in enumerate(node.fallback)]
+        if isinstance(node.next, list):
+            next_conditions += _branch_conditions(node.next, ("nodes", node_id, "next"))
+        for c, choice in enumerate(node.choices):
+            path: Path_ = ("nodes", node_id, "choices", c)
+            choices.append((path, node_id, choice))
+            if choice.reply:
+                lines += [((*path, "reply", i), line) for i, line in enumerate(choice.reply)]
+            if choice.when:
+                choice_conditions.append(((*path, "when"), choice.when))
+            if isinstance(choice.goto, list):
+                choice_conditions += _branch_conditions(choice.goto, (*path, "goto"))
+    line_conditions: list[tuple[Path_, str]] = []
+    for path, line in lines:
+        if line.when:
+            line_conditions.append(((*path, "when"), line.when))
+        for i, variant in enumerate(line.variants):
+            if variant.when:
+                line_conditions.append(((*path, "variants", i, "when"), variant.when))
+    return ScenarioParts(lines, choices, line_conditions + next_conditions + choice_conditions)
+
+
+def check_scenario(
+    scenario: m.Scenario, folder: Path | None, parts: ScenarioParts | None = None
+) -> Iterator[Check]:
+    if parts is None:
+        parts = parts_of(scenario)
+    lines, choices = parts.lines, parts.choices
+    yield from untranslated(scenario)
+    yield from _identities(scenario, lines, choices)
+    yield from _references(scenario, choices)
     yield from _variables(scenario)
-    yield from _expressions(scenario)
-    yield from _codes(scenario)
+    yield from _expressions(scenario, parts.conditions, choices)
+    yield from _codes(scenario, lines, choices)
     yield from _shapes(scenario)
     if folder is not None:
-        yield from _clips(scenario, folder)
+        yield from _clips(lines, folder)
 
 
-def iter_lines(scenario: m.Scenario) -> Iterator[tuple[Path_, m.Line]]:
-    for i, line in enumerate(scenario.fallback):
-        yield ("fallback", i), line
-    for node_id, node in scenario.nodes.items():
-        for key in ("say", "fallback"):
-            for i, line in enumerate(getattr(node, key)):
-                yield ("nodes", node_id, key, i), line
-        for c, choice in enumerate(node.choices):
-            for i, line in enumerate(choice.reply):
-                yield ("nodes", node_id, "choices", c, "reply", i), line
+Problem3 = tuple[str, str, str]  # message, hint, code
+Lines = list[tuple[Path_, m.Line]]
+Choices = list[tuple[Path_, str, m.Choice]]
 
 
-def iter_choices(scenario: m.Scenario) -> Iterator[tuple[Path_, str, m.Choice]]:
-    for node_id, node in scenario.nodes.items():
-        for c, choice in enumerate(node.choices):
-            yield ("nodes", node_id, "choices", c), node_id, choice
-
-
-@cache
-def _localised_fields(model: type[BaseModel]) -> set[str]:
-    # Annotations are strings here (postponed evaluation), which makes the alias easy to spot.
-    return {n for n, a in model.__annotations__.items() if "LocalText" in str(a)}
-
-
-def _translations(scenario: m.Scenario, obj: object, path: Path_) -> Iterator[Check]:
-    wanted = set(scenario.languages)
-    if isinstance(obj, BaseModel):
-        localised = _localised_fields(type(obj))
-        for name in type(obj).model_fields:
-            value = getattr(obj, name)
-            if name in localised:
-                texts = value if isinstance(value, list) else [value]
-                for i, text in enumerate(texts):
-                    sub = (*path, name, i) if isinstance(value, list) else (*path, name)
-                    if isinstance(text, dict):
-                        yield from _coverage(text, wanted, sub)
-            else:
-                yield from _translations(scenario, value, (*path, name))
-    elif isinstance(obj, dict):
-        for key, value in obj.items():
-            if isinstance(value, BaseModel | dict | list):
-                yield from _translations(scenario, value, (*path, key))
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            yield from _translations(scenario, value, (*path, i))
-
-
-def _coverage(text: dict[str, str], wanted: set[str], path: Path_) -> Iterator[Check]:
-    for lang in sorted(wanted - text.keys()):
-        yield path, f"the translation for '{lang}' is missing", f"add '{lang}: ...'", "SP010"
-    for lang in sorted(text.keys() - wanted):
-        hint = "declare it in 'languages' or remove it"
-        yield path, f"'{lang}' is not one of the scenario's languages", hint, "SP011"
-
-
-def _identities(scenario: m.Scenario) -> Iterator[Check]:
+def _identities(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Check]:
     speakers = {scenario.persona.id, NARRATOR, *(c.id for c in scenario.characters)}
-    seen_lines: dict[str, Path_] = {}
-    for path, line in iter_lines(scenario):
+    seen_lines: set[str] = set()
+    for path, line in lines:
         if line.id in seen_lines:
             yield (
                 path,
@@ -109,13 +105,13 @@ def _identities(scenario: m.Scenario) -> Iterator[Check]:
                 "give each line its own id",
                 "SP020",
             )
-        seen_lines.setdefault(line.id, path)
+        seen_lines.add(line.id)
         if line.speaker not in speakers:
             known = ", ".join(sorted(speakers))
             hint = f"declare it under 'characters' or use one of: {known}"
             yield (*path, "speaker"), f"the speaker '{line.speaker}' is not declared", hint, "SP021"
     seen_choices: set[str] = set()
-    for path, _node, choice in iter_choices(scenario):
+    for path, _node, choice in choices:
         if choice.id in seen_choices:
             hint = "choice ids identify decisions in transcripts; make each unique"
             yield (*path, "id"), f"the choice id '{choice.id}' is used twice", hint, "SP022"
@@ -126,27 +122,32 @@ def _identities(scenario: m.Scenario) -> Iterator[Check]:
         yield ("characters",), "two speakers share an id", hint, "SP023"
 
 
-def _targets(target: m.Target | None, path: Path_) -> Iterator[tuple[Path_, str]]:
+def _missing_targets(target: m.Target | None, nodes: dict[str, m.Node]) -> list[tuple[Path_, str]]:
+    """The targets of a `next` or `goto` that are not nodes, each with its place below it."""
     if isinstance(target, str):
-        yield path, target
-    elif target is not None:
-        for i, branch in enumerate(target):
-            yield (*path, i, "to"), branch.to
+        return [] if target in nodes else [((), target)]
+    if target is None:
+        return []
+    return [((i, "to"), branch.to) for i, branch in enumerate(target) if branch.to not in nodes]
 
 
-def _references(scenario: m.Scenario) -> Iterator[Check]:
+def _references(scenario: m.Scenario, choices: Choices) -> Iterator[Check]:
     nodes = scenario.nodes
-    refs: list[tuple[Path_, str]] = [(("start",), scenario.start)]
+    # paths are made only for the targets that are missing: a large file has tens of thousands
+    missing: list[tuple[Path_, str]] = []
+    if scenario.start not in nodes:
+        missing.append((("start",), scenario.start))
     for node_id, node in nodes.items():
-        refs.extend(_targets(node.next, ("nodes", node_id, "next")))
-    for path, _node, choice in iter_choices(scenario):
-        refs.extend(_targets(choice.goto, (*path, "goto")))
-    for path, target in refs:
-        if target not in nodes:
-            close = difflib.get_close_matches(target, list(nodes), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "add the node or fix the name"
-            yield path, f"there is no node '{target}'", hint, "SP030"
-    choice_ids = {c.id for _p, _n, c in iter_choices(scenario)}
+        for sub, target in _missing_targets(node.next, nodes):
+            missing.append((("nodes", node_id, "next", *sub), target))
+    for path, _node, choice in choices:
+        for sub, target in _missing_targets(choice.goto, nodes):
+            missing.append(((*path, "goto", *sub), target))
+    for path, target in missing:
+        close = difflib.get_close_matches(target, list(nodes), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "add the node or fix the name"
+        yield path, f"there is no node '{target}'", hint, "SP030"
+    choice_ids = {c.id for _p, _n, c in choices}
     for i, choice_id in enumerate(scenario.expert_path):
         if choice_id not in choice_ids:
             hint = "list the choice ids of the model interview"
@@ -178,15 +179,22 @@ def _variables(scenario: m.Scenario) -> Iterator[Check]:
             yield path, f"'{name}' has min greater than max", "", "SP043"
 
 
-def _expressions(scenario: m.Scenario) -> Iterator[Check]:
-    names = list(scenario.variables)
-    for path, expr in _conditions(scenario):
-        try:
-            compile_expression(expr, names)
-        except ExpressionError as exc:
-            hint = f"at character {exc.column} of '{expr}'"
-            yield path, f"condition: {exc.message}", hint, "SP050"
-    for path, updates in _updates(scenario):
+def _expressions(
+    scenario: m.Scenario, conditions: list[tuple[Path_, str]], choices: Choices
+) -> Iterator[Check]:
+    names = frozenset(scenario.variables)
+    # scenarios repeat a few conditions and updates (`trust >= 3`, `trust: '+1'`) many times
+    # over: each is checked once
+    conditions_checked: dict[str, ExpressionError | None] = {}
+    updates_checked: dict[tuple[str, type, int | bool | str], Problem3 | None] = {}
+    for path, expr in conditions:
+        if expr not in conditions_checked:
+            conditions_checked[expr] = _condition_error(expr, names)
+        error = conditions_checked[expr]
+        if error is not None:
+            hint = f"at character {error.column} of '{expr}'"
+            yield path, f"condition: {error.message}", hint, "SP050"
+    for path, updates in _updates(scenario, choices):
         for var, value in updates.items():
             declared = scenario.variables.get(var)
             if declared is None:
@@ -197,51 +205,62 @@ def _expressions(scenario: m.Scenario) -> Iterator[Check]:
                 yield (*path, var), f"'{var}' is a bool: set it to true or false", "", "SP052"
             if declared.type == "int" and isinstance(value, bool):
                 yield (*path, var), f"'{var}' is an int: set a number or '+1'", "", "SP052"
-            try:
-                compile_update(value, var, names)
-            except ExpressionError as exc:
-                yield (*path, var), f"update: {exc.message}", f"at character {exc.column}", "SP050"
+            memo_key = (var, type(value), value)
+            if memo_key not in updates_checked:
+                updates_checked[memo_key] = _update_problem(var, value, names)
+            problem = updates_checked[memo_key]
+            if problem is not None:
+                yield (*path, var), *problem
 
 
-def _conditions(scenario: m.Scenario) -> Iterator[tuple[Path_, str]]:
-    for path, line in iter_lines(scenario):
-        if line.when:
-            yield (*path, "when"), line.when
-        for i, variant in enumerate(line.variants):
-            if variant.when:
-                yield (*path, "variants", i, "when"), variant.when
+def _condition_error(expr: str, names: frozenset[str]) -> ExpressionError | None:
+    try:
+        compile_expression(expr, names)
+    except ExpressionError as exc:
+        return exc
+    return None
+
+
+def _update_problem(var: str, value: int | bool | str, names: frozenset[str]) -> Problem3 | None:
+    try:
+        compile_update(value, var, names)
+    except ExpressionError as exc:
+        return f"update: {exc.message}", f"at character {exc.column}", "SP050"
+    return None
+
+
+def _branch_conditions(branches: list[m.Branch], path: Path_) -> list[tuple[Path_, str]]:
+    return [((*path, i, "when"), b.when) for i, b in enumerate(branches) if b.when]
+
+
+def _updates(
+    scenario: m.Scenario, choices: Choices
+) -> Iterator[tuple[Path_, dict[str, int | bool | str]]]:
     for node_id, node in scenario.nodes.items():
-        if isinstance(node.next, list):
-            yield from _branch_conditions(node.next, ("nodes", node_id, "next"))
-    for path, _node, choice in iter_choices(scenario):
-        if choice.when:
-            yield (*path, "when"), choice.when
-        if isinstance(choice.goto, list):
-            yield from _branch_conditions(choice.goto, (*path, "goto"))
+        if node.set:
+            yield ("nodes", node_id, "set"), node.set
+    for path, _node, choice in choices:
+        if choice.set:
+            yield (*path, "set"), choice.set
 
 
-def _branch_conditions(branches: list[m.Branch], path: Path_) -> Iterator[tuple[Path_, str]]:
-    for i, branch in enumerate(branches):
-        if branch.when:
-            yield (*path, i, "when"), branch.when
-
-
-def _updates(scenario: m.Scenario) -> Iterator[tuple[Path_, dict[str, int | bool | str]]]:
-    for node_id, node in scenario.nodes.items():
-        yield ("nodes", node_id, "set"), dict(node.set)
-    for path, _node, choice in iter_choices(scenario):
-        yield (*path, "set"), dict(choice.set)
-
-
-def _codes(scenario: m.Scenario) -> Iterator[Check]:
-    for path, line in iter_lines(scenario):
-        reveals: list[tuple[Path_, str]] = [(("reveals", i), c) for i, c in enumerate(line.reveals)]
+def _codes(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Check]:
+    # each list is looked through only if it holds an unknown code: almost none does
+    known = INDICATOR_CODES
+    for path, line in lines:
+        if not known.issuperset(line.reveals):
+            for i, code in enumerate(line.reveals):
+                if code not in known:
+                    message = f"unknown indicator code '{code}'"
+                    yield (*path, "reveals", i), message, _see("B"), "SP060"
         for v, variant in enumerate(line.variants):
-            reveals += [(("variants", v, "reveals", i), c) for i, c in enumerate(variant.reveals)]
-        for sub, code in reveals:
-            if code not in INDICATOR_CODES:
-                yield (*path, *sub), f"unknown indicator code '{code}'", _see("B"), "SP060"
-    for path, _node, choice in iter_choices(scenario):
+            if not known.issuperset(variant.reveals):
+                for i, code in enumerate(variant.reveals):
+                    if code not in known:
+                        message = f"unknown indicator code '{code}'"
+                        yield (*path, "variants", v, "reveals", i), message, _see("B"), "SP060"
+    languages = set(scenario.languages)
+    for path, _node, choice in choices:
         for i, delta in enumerate(choice.score):
             if delta.code not in RUBRIC_CODES:
                 hint = _see("A.2")
@@ -263,12 +282,15 @@ def _codes(scenario: m.Scenario) -> Iterator[Check]:
             code = choice.referral.code
             hint = "see REFERRALS in bot/scenario/codes.py"
             yield (*path, "referral", "code"), f"unknown referral '{code}'", hint, "SP063"
-        for i, code in enumerate(choice.notices):
-            if code not in INDICATOR_CODES:
-                yield (*path, "notices", i), f"unknown indicator code '{code}'", _see("B"), "SP060"
-        for lang in choice.examples:
-            if lang not in scenario.languages:
-                yield (*path, "examples", lang), f"'{lang}' is not declared", "", "SP011"
+        if not known.issuperset(choice.notices):
+            for i, code in enumerate(choice.notices):
+                if code not in known:
+                    message = f"unknown indicator code '{code}'"
+                    yield (*path, "notices", i), message, _see("B"), "SP060"
+        if not languages.issuperset(choice.examples):
+            for lang in choice.examples:
+                if lang not in languages:
+                    yield (*path, "examples", lang), f"'{lang}' is not declared", "", "SP011"
     if sum(scenario.scoring.weights.values()) <= 0:
         yield (
             ("scoring", "weights"),
@@ -291,22 +313,26 @@ def _shapes(scenario: m.Scenario) -> Iterator[Check]:
         if node.ending is None and not node.choices and node.next is None:
             hint = "add choices, a 'next', or an 'ending'"
             yield path, f"'{node_id}' leads nowhere", hint, "SP071"
-        targets = [((*path, "next"), node.next)]
-        targets += [((*path, "choices", c, "goto"), ch.goto) for c, ch in enumerate(node.choices)]
-        for target_path, target in targets:
-            if isinstance(target, list):
-                for i, branch in enumerate(target[:-1]):
-                    if branch.when is None:
-                        hint = "only the last branch may omit 'when'"
-                        message = "the branches after this one can never be taken"
-                        yield (*target_path, i), message, hint, "SP072"
+        if isinstance(node.next, list):
+            yield from _unreachable_branches(node.next, (*path, "next"))
+        for c, choice in enumerate(node.choices):
+            if isinstance(choice.goto, list):
+                yield from _unreachable_branches(choice.goto, (*path, "choices", c, "goto"))
         if isinstance(node.next, list) and node.next and node.next[-1].when is not None:
             hint = "end the list with a branch without 'when' so the story always goes on"
             yield (*path, "next"), "no branch is taken when no condition holds", hint, "SP073"
 
 
-def _clips(scenario: m.Scenario, folder: Path) -> Iterator[Check]:
-    for path, line in iter_lines(scenario):
+def _unreachable_branches(branches: list[m.Branch], path: Path_) -> Iterator[Check]:
+    for i, branch in enumerate(branches[:-1]):
+        if branch.when is None:
+            hint = "only the last branch may omit 'when'"
+            message = "the branches after this one can never be taken"
+            yield (*path, i), message, hint, "SP072"
+
+
+def _clips(lines: Lines, folder: Path) -> Iterator[Check]:
+    for path, line in lines:
         clip = line.clip
         if clip is None:
             continue

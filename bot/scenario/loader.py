@@ -20,7 +20,7 @@ from typing import Any, TypeVar, get_args
 from pydantic import BaseModel, ValidationError
 
 from bot.scenario import model as m
-from bot.scenario.checks import check_scenario
+from bot.scenario.checks import ScenarioParts, check_scenario, parts_of
 from bot.scenario.courses import Course, load_courses
 from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.yamlsource import Located, Path_, YamlError, read_yaml
@@ -85,26 +85,29 @@ def load_scenario_text(
     source: str, name: str, *, folder: Path | None = None, path: Path | None = None
 ) -> LoadedScenario:
     """Load a scenario from its text (a stored version, a test); clips resolve in `folder`."""
-    with _collector_paused():
+    with collector_paused():
         return _load(source, name, folder, path)[0]
 
 
-def load_scenario_located(path: Path) -> tuple[LoadedScenario, Located]:
-    """`load_scenario`, with the position of everything in the file (for the linter)."""
+def load_scenario_located(path: Path) -> tuple[LoadedScenario, Located, ScenarioParts]:
+    """`load_scenario`, with the position of everything in the file and the parts of the
+    scenario the checks went through (for the linter, whose rules go through them again)."""
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         name = str(path)
         raise ScenarioError(name, [Problem(name, 1, 1, f"cannot read the file: {exc}")]) from None
-    with _collector_paused():
+    with collector_paused():
         return _load(source, str(path), path.parent, path)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Building a large scenario allocates hundreds of thousands of acyclic objects; the cyclic
     collector would rescan the growing heap over and over (a 10,000-node file took 13 s instead
-    of 9 s with it running)."""
+    of 9 s with it running). Whoever wraps more work than loading (the linter) should let the
+    scenario go before the end of the block: one collection still runs soon after, over every
+    object made meanwhile that is still alive."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -116,11 +119,12 @@ def _collector_paused() -> Iterator[None]:
 
 def _load(
     source: str, name: str, folder: Path | None, path: Path | None
-) -> tuple[LoadedScenario, Located]:
+) -> tuple[LoadedScenario, Located, ScenarioParts]:
     scenario, located = _validated(source, name, m.Scenario, "a scenario")
+    parts = parts_of(scenario)
     problems = [
         Problem(name, *_where(located, path_), message, hint, code)
-        for path_, message, hint, code in check_scenario(scenario, folder)
+        for path_, message, hint, code in check_scenario(scenario, folder, parts)
     ]
     if problems:
         raise ScenarioError(name, problems)
@@ -131,12 +135,12 @@ def _load(
         path=path or Path(name),
         folder=folder or Path(),
     )
-    return loaded, located
+    return loaded, located, parts
 
 
 def load_document(source: str, name: str, model: type[M], what: str) -> tuple[M, Located]:
     """Any other YAML file of the authoring tools (scenario tests): validated, with positions."""
-    with _collector_paused():
+    with collector_paused():
         return _validated(source, name, model, what)
 
 

@@ -6,75 +6,52 @@ files. So this module builds the data itself from the C parser's event stream: a
 keys and custom tags are refused, duplicate keys are errors, scalars follow YAML 1.2's core
 schema (only true/false are booleans), and every key and item keeps its line and column so that
 validation errors point at the exact place.
+
+Files in the usual layout (nearly all) are read by `yamlfast` instead, which builds the same
+data and positions several times faster; it leaves every other file to the event reader here.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
+
+from bot.scenario import yamlfast
+from bot.scenario.located import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    MAX_SCALAR,
+    Located,
+    Path_,
+    Position,
+    YamlError,
+    plain_scalar,
+)
 
 try:  # libyaml's parser is an order of magnitude faster; the pure one behaves the same.
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - libyaml ships in PyYAML's wheels
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-MAX_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 40
-MAX_SCALAR = 20_000
+__all__ = ["Located", "Path_", "Position", "YamlError", "read_yaml"]
 
-Path_ = tuple[str | int, ...]
-
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE = frozenset({"true", "True", "TRUE"})
-_FALSE = frozenset({"false", "False", "FALSE"})
 _PLAIN_TAGS = frozenset({None, "!", "tag:yaml.org,2002:str"})
 
 
-class Position(NamedTuple):
-    """1-based; a tuple because a large file has millions of them and they must be cheap."""
-
-    line: int
-    column: int
-
-
-@dataclass(slots=True)
-class YamlError(Exception):
-    message: str
-    position: Position
-    hint: str = ""
-
-
-@dataclass(slots=True)
-class Located:
-    data: Any
-    positions: dict[Path_, Position] = field(default_factory=dict)
-    #: only when asked for (`read_yaml(text, spans=True)`), for tools that edit the text:
-    #: (start, end) character offsets of every scalar value, and of every mapping with whether
-    #: it is written in flow style (`{a: 1}`)
-    spans: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    mappings: dict[Path_, tuple[int, int, bool]] = field(default_factory=dict)
-
-    def position_of(self, path: Path_) -> Position:
-        """The position of `path`, or of its nearest written ancestor."""
-        for cut in range(len(path), -1, -1):
-            found = self.positions.get(path[:cut])
-            if found is not None:
-                return found
-        return Position(1, 1)
-
-
 def read_yaml(text: str, *, spans: bool = False) -> Located:
+    """The data of `text`, located; `spans` (for tools that edit the text) takes the event
+    reader, the only one that records them."""
     if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
         raise YamlError(
             f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
             Position(1, 1),
             "split the scenario or move long texts out of it",
         )
+    if not spans:
+        fast = yamlfast.read_common_yaml(text)
+        if fast is not None:
+            return fast
     try:
         return _Builder(text, spans).build()
     except yaml.MarkedYAMLError as exc:
@@ -93,9 +70,13 @@ def _index(mark: Any) -> int:
     return int(mark.index) if mark is not None else 0
 
 
-def _pos(event: yaml.Event) -> Position:
+def _pos(event: yaml.Event) -> tuple[int, int]:
     mark = event.start_mark
-    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _at(event: yaml.Event) -> Position:
+    return Position(*_pos(event))
 
 
 class _Builder:
@@ -114,7 +95,7 @@ class _Builder:
                 documents += 1
                 if documents > 1:
                     raise YamlError(
-                        "a scenario file holds one document", _pos(event), "remove '---'"
+                        "a scenario file holds one document", _at(event), "remove '---'"
                     )
             elif isinstance(event, yaml.NodeEvent):
                 self.located.data = self._node(event, (), 0)
@@ -124,14 +105,14 @@ class _Builder:
 
     def _node(self, event: yaml.Event, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
-            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", _pos(event))
+            raise YamlError(f"the file is nested more than {MAX_DEPTH} levels deep", _at(event))
         positions = self.located.positions
         if path not in positions:  # a mapping's value: its key's position is already there
             positions[path] = _pos(event)
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise YamlError(
                 "anchors and aliases (&name, *name) are not allowed in scenarios",
-                _pos(event),
+                _at(event),
                 "write the value out in full; repeated content is easier to review that way",
             )
         tag = getattr(event, "tag", None)
@@ -140,7 +121,7 @@ class _Builder:
                 self.located.spans[path] = (_index(event.start_mark), _index(event.end_mark))
             return self._scalar(event)
         if tag not in _PLAIN_TAGS and tag not in ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
-            raise YamlError(f"the tag '{tag}' is not allowed in scenarios", _pos(event))
+            raise YamlError(f"the tag '{tag}' is not allowed in scenarios", _at(event))
         if isinstance(event, yaml.SequenceStartEvent):
             items: list[Any] = []
             for child in self.events:
@@ -153,7 +134,7 @@ class _Builder:
                 flow = bool(event.flow_style)
                 self.located.mappings[path] = (_index(event.start_mark), self._end, flow)
             return mapping
-        raise YamlError("unexpected YAML structure", _pos(event))  # pragma: no cover
+        raise YamlError("unexpected YAML structure", _at(event))  # pragma: no cover
 
     def _mapping(self, path: Path_, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -162,15 +143,15 @@ class _Builder:
                 self._end = _index(key_event.start_mark)
                 return result
             if not isinstance(key_event, yaml.ScalarEvent) or key_event.anchor:
-                raise YamlError("a key must be plain text", _pos(key_event))
+                raise YamlError("a key must be plain text", _at(key_event))
             if key_event.value == "<<" and key_event.style is None:
-                raise YamlError("merge keys (<<) are not allowed in scenarios", _pos(key_event))
+                raise YamlError("merge keys (<<) are not allowed in scenarios", _at(key_event))
             key = key_event.value
             if key in result:
                 first = self.located.positions[(*path, key)]
                 raise YamlError(
-                    f"the key '{key}' appears twice (first at line {first.line})",
-                    _pos(key_event),
+                    f"the key '{key}' appears twice (first at line {first[0]})",
+                    _at(key_event),
                     "remove or rename one of them; YAML would silently keep only the last",
                 )
             self.located.positions[(*path, key)] = _pos(key_event)
@@ -182,20 +163,8 @@ class _Builder:
     def _scalar(event: yaml.ScalarEvent) -> Any:
         value = event.value
         if len(value) > MAX_SCALAR:
-            raise YamlError(f"a value is longer than {MAX_SCALAR} characters", _pos(event))
+            raise YamlError(f"a value is longer than {MAX_SCALAR} characters", _at(event))
         if event.tag not in _PLAIN_TAGS:
-            raise YamlError(f"the tag '{event.tag}' is not allowed in scenarios", _pos(event))
+            raise YamlError(f"the tag '{event.tag}' is not allowed in scenarios", _at(event))
         plain = not event.style and event.tag is None and event.implicit[0]
-        if not plain:
-            return value
-        if value in _NULL:
-            return None
-        if value in _TRUE:
-            return True
-        if value in _FALSE:
-            return False
-        if _INT.match(value):
-            return int(value)
-        if _FLOAT.match(value):
-            return float(value)
-        return value
+        return plain_scalar(value) if plain else value

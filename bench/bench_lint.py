@@ -1,0 +1,198 @@
+"""`signpost lint` on a generated 10,000-node scenario: issue #5 wants it under 2 seconds.
+
+Three files, written to a temporary folder:
+
+- the generated scenario as it is. It draws 5 warnings, all about the whole file, which
+  `Located.position_of` answers without building the positions of everything;
+- a copy with a handful of problems injected near its end, whose lines and columns must be
+  found: the positions are built from the fast reader's marks (the slower path);
+- a copy with one comment after a value, which the fast reader (`bot/scenario/yamlfast.py`)
+  leaves to libyaml's event reader: the slowest path, taken by files outside the usual layout.
+
+For each: `lint_file` in this process (median and best of 3), the `signpost lint FILE` command
+in a fresh process (the interpreter's start and the imports included), the steps of one run,
+and the problems found.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.authoring.lint import lint_file, lint_loaded
+from bot.scenario import model as m
+from bot.scenario.checks import check_scenario, parts_of
+from bot.scenario.loader import LoadedScenario, content_hash
+from bot.scenario.synthetic import synthetic_yaml
+from bot.scenario.yamlsource import read_yaml
+
+NODES = 10_000
+RUNS = 3
+TARGET_S = 2.0
+
+#: A variable nothing reads or changes (SP103, SP104), then near the end of the file a condition
+#: that can never hold (SP105) and two choices that can be pressed again and again (SP108).
+PROBLEMS = (
+    (
+        "  fear:\n    type: int\n",
+        "  unused:\n    type: int\n    initial: 0\n  fear:\n    type: int\n",
+    ),
+    (
+        "      when: trust >= 2\n      goto:\n      - when: fear <= 1\n        to: n9990\n",
+        "      when: trust >= 9\n      goto:\n      - when: fear <= 1\n        to: n9990\n",
+    ),
+    ("      once: true\n    - id: c9995c", "      once: false\n    - id: c9995c"),
+    ("      once: true\n    - id: c9996c", "      once: false\n    - id: c9996c"),
+)
+#: a comment after a value: plain YAML, but outside the fast reader's part of it
+UNCOMMON = (("      once: true\n    - id: c9990c", "      once: true  # a note\n    - id: c9990c"),)
+CASES = ("generated", "with problems", "uncommon layout")
+
+
+def injected(source: str, changes: tuple[tuple[str, str], ...]) -> str:
+    for old, new in changes:
+        assert old in source, f"the change no longer applies: {old!r}"
+        source = source.replace(old, new, 1)
+    return source
+
+
+class _Laps:
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.spent[step] = now - self.last
+        self.last = now
+
+
+def steps(path: Path) -> dict[str, float]:
+    """One lint of `path`, step by step as `lint_file` takes them, each timed."""
+    was_enabled = gc.isenabled()
+    gc.disable()  # as the loader and the linter do
+    try:
+        clock = _Laps()
+        source = path.read_text(encoding="utf-8")
+        clock.lap("read the file")
+        located = read_yaml(source)
+        clock.lap("YAML")
+        scenario = m.Scenario.model_validate(located.data)
+        clock.lap("validate (pydantic)")
+        parts = parts_of(scenario)
+        errors = list(check_scenario(scenario, path.parent, parts))
+        clock.lap("checks (load errors)")
+        loaded = LoadedScenario(scenario, source, content_hash(source), path, path.parent)
+        clock.lap("content hash")
+        problems = lint_loaded(loaded, located, parts) if not errors else []
+        clock.lap("lint rules, positions")
+        del source, located, scenario, parts, loaded, problems
+        clock.lap("free the scenario")
+    finally:
+        if was_enabled:
+            gc.enable()
+    return clock.spent
+
+
+def _signpost() -> list[str]:
+    script = Path(sys.executable).parent / "signpost"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def measure(path: Path) -> dict[str, Any]:
+    times: list[float] = []
+    problems: list[Any] = []
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        problems = lint_file(path).problems
+        times.append(time.perf_counter() - began)
+    began = time.perf_counter()
+    command = subprocess.run(
+        [*_signpost(), "lint", str(path)], capture_output=True, text=True, check=False
+    )
+    return {
+        "median_s": statistics.median(times),
+        "best_s": min(times),
+        "command_s": time.perf_counter() - began,
+        "exit_code": command.returncode,
+        "steps": steps(path),
+        "errors": sum(p.severity == "error" for p in problems),
+        "warnings": sum(p.severity == "warning" for p in problems),
+        "codes": sorted({p.code for p in problems}),
+    }
+
+
+def run(nodes: int = NODES) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="signpost-lint-bench-"))
+    try:
+        source = synthetic_yaml(nodes)
+        texts = (source, injected(source, PROBLEMS), injected(source, UNCOMMON))
+        results: dict[str, Any] = {
+            "nodes": nodes,
+            "yaml_bytes": len(source.encode("utf-8")),
+            "lines": source.count("\n"),
+        }
+        lint_file(Path("dialogues/air-01/scenario.yaml"))  # the imports of a first run
+        for number, (case, text) in enumerate(zip(CASES, texts, strict=True)):
+            path = folder / f"case-{number}" / "scenario.yaml"
+            path.parent.mkdir()
+            path.write_text(text, encoding="utf-8")
+            results[case] = measure(path)
+        return results
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def render(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Lint (`bench/bench_lint.py`)",
+        "",
+        f"`signpost lint` on a generated scenario of {results['nodes']:,} nodes "
+        f"({results['yaml_bytes'] / 1e6:.1f} MB of YAML, {results['lines']:,} lines; "
+        "`bot/scenario/synthetic.py`); on a copy with a handful of problems injected near its "
+        "end, whose lines and columns must be found; and on a copy with one comment after a "
+        "value, which leaves the fast reader's part of YAML (`bot/scenario/yamlfast.py`), so "
+        f"that libyaml's event reader reads the file. Target (issue #5): under {TARGET_S:.0f} s. "
+        f"*In process*: `lint_file`, {RUNS} runs after a first lint of a small scenario (the "
+        "imports done). *Command*: `signpost lint FILE` in a fresh process, the interpreter's "
+        "start and the imports included.",
+        "",
+        "| file | problems found | in process, median | best | command | exit code |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in CASES:
+        r = results[case]
+        found = f"{r['errors']} errors, {r['warnings']} warnings ({', '.join(r['codes'])})"
+        lines.append(
+            f"| {case} | {found} | {r['median_s']:.2f} s | {r['best_s']:.2f} s | "
+            f"{r['command_s']:.2f} s | {r['exit_code']} |"
+        )
+    lines += [
+        "",
+        "One in-process run, step by step (seconds; the collector paused, as in `lint_file`):",
+        "",
+        "| step | " + " | ".join(CASES) + " |",
+        "|---|" + "---|" * len(CASES),
+    ]
+    for step in results[CASES[0]]["steps"]:
+        row = " | ".join(f"{results[case]['steps'][step]:.3f}" for case in CASES)
+        lines.append(f"| {step} | {row} |")
+    totals = " | ".join(f"{sum(results[case]['steps'].values()):.3f}" for case in CASES)
+    lines += [f"| total | {totals} |", ""]
+    return lines
+
+
+def main() -> int:
+    print("\n".join(render(run())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
