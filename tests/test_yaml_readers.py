@@ -226,3 +226,21 @@ def test_a_problem_deep_in_a_large_file_is_placed_exactly(
     stuck = [p for p in fast if p.code == "SP108"]
     assert [(p.line, p.column) for p in stuck] == [(choice_line, 7)]
     assert stuck[0].message == "'c250b' stays on this node and can be pressed again and again"
+
+
+def test_a_number_too_long_for_python_is_a_located_problem(tmp_path: Path) -> None:
+    """Python refuses to read an integer of over 4,300 digits (ValueError): it used to crash
+    the loader. Both readers now keep it as text, which validation refuses where it stands."""
+    text = MINI.read_text(encoding="utf-8").replace("\nminutes: 5\n", f"\nminutes: {'9' * 5000}\n")
+    assert "minutes: 999" in text
+    slow = by_events(text)
+    assert not isinstance(slow, yamlsource.YamlError)
+    assert slow.data["minutes"] == "9" * 5000
+    fast = read_common_yaml(text)
+    assert fast is None or fast.data["minutes"] == "9" * 5000
+    path = tmp_path / "long" / "scenario.yaml"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    problems = lint_file(path).problems
+    line = text.split("\n").index(f"minutes: {'9' * 5000}") + 1
+    assert any(p.line == line and p.severity == "error" for p in problems), problems

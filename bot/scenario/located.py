@@ -186,7 +186,10 @@ def plain_scalar(value: str) -> Any:
     if value in _FALSE:
         return False
     if _INT.match(value):
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # over Python's 4,300 digits: kept as text, refused where it stands
+            return value
     if _FLOAT.match(value):
         return float(value)
     return value
