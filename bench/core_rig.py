@@ -27,6 +27,7 @@ from bench.bench_e2e import (
     SCENARIO,
     TOKEN,
     Barrier,
+    NoAnswerError,
     cpu_seconds,
     rss_bytes,
 )
@@ -134,10 +135,6 @@ async def echo(pool: Pool, clients: int) -> dict[str, float]:
     cpu0 = pool.cpu()
     await asyncio.gather(*(client(n, max(1, ECHOES // clients)) for n in range(clients)))
     return {"pipe_ms": 1000 * (pool.cpu() - cpu0) / len(latencies), "echo_p50_ms": alone}
-
-
-class NoAnswerError(Exception):
-    pass
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
@@ -57,3 +58,17 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+#: the Redis the tests use (database 15 of the local server, unless told otherwise)
+REDIS_URL = os.environ.get("SIGNPOST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+async def answering(client: Redis) -> Redis:
+    """`client`, once it has answered a ping; else it is closed and the test is skipped."""
+    try:
+        await client.ping()
+    except (OSError, ConnectionError) as error:
+        await client.aclose()
+        pytest.skip(f"Redis at {REDIS_URL.split('@')[-1]} does not answer: {error}")
+    return client

@@ -81,11 +81,22 @@ class Inbox:
 
     async def replay(self) -> int:
         """Queue what an earlier run recorded but did not finish; returns how many."""
+        count = await self._requeue(await self._pending())
+        if count:
+            log.warning("replaying %d update(s) left unfinished by the last run", count)
+        return count
+
+    async def _pending(self) -> list[tuple[str, dict[str, Any]]]:
+        """This bot's updates recorded but not marked processed, oldest first."""
         mine = f"{self.bot_id}:"
+        pending = await self.store.pending_updates(PLATFORM, REPLAY_LIMIT)
+        return [(key, payload) for key, payload in pending if key.startswith(mine)]
+
+    async def _requeue(self, pending: list[tuple[str, dict[str, Any]]]) -> int:
+        """Queue stored updates again (marked as replayed); how many. One that no longer
+        reads as an update is dropped, and marked so that it is not read again."""
         count = 0
-        for key, payload in await self.store.pending_updates(PLATFORM, REPLAY_LIMIT):
-            if not key.startswith(mine):
-                continue
+        for key, payload in pending:
             try:
                 update = Update.model_validate(payload)
             except ValueError as error:
@@ -94,8 +105,6 @@ class Inbox:
                 continue
             self._queue(update, key, replayed=True)
             count += 1
-        if count:
-            log.warning("replaying %d update(s) left unfinished by the last run", count)
         return count
 
     @property

@@ -35,7 +35,7 @@ from aiogram.types import Update
 from redis.asyncio import Redis
 
 from adapters.telegram.heartbeat import Heartbeat
-from adapters.telegram.inbox import REPLAY_LIMIT, Inbox, Process, payload_of
+from adapters.telegram.inbox import Inbox, Process, payload_of
 from adapters.telegram.options import PLATFORM, Retry
 from adapters.telegram.redact import safe_error
 from adapters.telegram.shared_limits import (
@@ -193,12 +193,7 @@ class SharedInbox(Inbox):
         return count
 
     async def adopt_orphans(self) -> int:
-        mine = f"{self.bot_id}:"
-        pending = [
-            (key, payload)
-            for key, payload in await self.store.pending_updates(PLATFORM, REPLAY_LIMIT)
-            if key.startswith(mine)
-        ]
+        pending = await self._pending()
         if not pending:
             return 0
         adopted: list[tuple[str, dict[str, Any]]] = []
@@ -210,16 +205,7 @@ class SharedInbox(Inbox):
             )
             honour_cancellation()
             adopted += [chunk[int(p) - 1] for p in positions]
-        count = 0
-        for key, payload in adopted:
-            try:
-                update = Update.model_validate(payload)
-            except ValueError as error:
-                log.error("stored update %s unreadable (%s); dropped", key, safe_error(error))
-                await self.store.mark_processed(PLATFORM, key)
-                continue
-            self._queue(update, key, replayed=True)
-            count += 1
+        count = await self._requeue(adopted)
         if count:
             self.adopted += count
             log.warning("took over %d update(s) left unfinished by a stopped worker", count)

@@ -21,6 +21,7 @@ from bot.scenario.loader import load_catalogue
 from storage import SqlStore
 from storage.redis_gate import RedisGate
 from tests.conftest import DIALOGUES, REPORT
+from tests.databases import answering
 from tests.storage.test_redis_gate import URL as REDIS_URL
 from tests.telegram.harness import free_port
 
@@ -32,11 +33,7 @@ TRAINEES = 12
 async def workers(database_url: str) -> AsyncIterator[list[TrainingService]]:
     if not database_url.startswith("postgresql"):
         pytest.skip("several workers share PostgreSQL")
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except (OSError, ConnectionError) as error:
-        pytest.skip(f"Redis does not answer: {error}")
+    redis = await answering(Redis.from_url(REDIS_URL))
     prefix = f"w{secrets.token_hex(4)}"
     catalogue = load_catalogue([DIALOGUES])
     stores = [await SqlStore.open(database_url) for _ in range(WORKERS)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -15,19 +14,15 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from bot.app.gate import GateBusyError, GateUnavailableError, LocalGate
 from bot.app.ports import StoreUnavailableError
 from storage.redis_gate import RedisGate
+from tests.databases import REDIS_URL, answering
 from tests.telegram.harness import free_port
 
-URL = os.environ.get("SIGNPOST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+URL = REDIS_URL
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(URL)
-    try:
-        await client.ping()
-    except (OSError, ConnectionError) as error:
-        await client.aclose()
-        pytest.skip(f"Redis at {URL} does not answer: {error}")
+    client = await answering(Redis.from_url(URL))
     yield client
     await client.aclose()
 

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from adapters.telegram.shared_inbox import SharedInbox
 from adapters.telegram.shared_limits import connect
 from storage import SqlStore
+from tests.databases import answering
 from tests.storage.test_redis_gate import URL
 from tests.telegram.harness import FAST, TOKEN, free_port
 
@@ -68,12 +69,7 @@ class Worker:
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[tuple[SqlStore, Redis, str]]:
-    redis = connect(URL)
-    try:
-        await redis.ping()
-    except (OSError, ConnectionError) as error:
-        await redis.aclose()
-        pytest.skip(f"Redis at {URL} does not answer: {error}")
+    redis = await answering(connect(URL))
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
     prefix = f"tginbox{secrets.token_hex(4)}"
     yield store, redis, prefix

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from adapters.telegram.limiter import FloodControl
 from adapters.telegram.options import Limits, Retry
 from adapters.telegram.shared_limits import RedisSlots, token_digest
+from tests.databases import answering
 from tests.storage.test_redis_gate import URL
 from tests.telegram.harness import TOKEN, free_port
 
@@ -31,12 +32,7 @@ BOT = Bot(TOKEN)
 @pytest.fixture
 async def prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
-    client = Redis.from_url(URL)
-    try:
-        await client.ping()
-    except (OSError, ConnectionError) as error:
-        await client.aclose()
-        pytest.skip(f"Redis at {URL} does not answer: {error}")
+    client = await answering(Redis.from_url(URL))
     name = f"tglim{secrets.token_hex(4)}"
     yield name
     keys = [key async for key in client.scan_iter(f"{name}:*")]

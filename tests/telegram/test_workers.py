@@ -34,6 +34,7 @@ from adapters.telegram.shared_limits import PREFIX, token_digest
 from bot.scenario.loader import LoadedScenario
 from storage import SqlStore
 from tests.conftest import REPORT, SECRETS
+from tests.databases import answering
 from tests.peers.telegram import buttons_of
 from tests.storage.test_redis_gate import URL as REDIS_URL
 from tests.telegram.cluster import Balancer, ClusterPeer, Worker, worker_env
@@ -83,12 +84,7 @@ class Cluster:
 
 @pytest.fixture
 async def cluster(database_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        await redis.ping()
-    except (OSError, ConnectionError) as error:
-        await redis.aclose()
-        pytest.skip(f"Redis at {REDIS_URL} does not answer: {error}")
+    redis = await answering(Redis.from_url(REDIS_URL))
     store = await SqlStore.open(database_url)  # the schema, before three processes race for it
     dialogues = tmp_path / "dialogues"
     dialogues.mkdir()
