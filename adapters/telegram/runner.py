@@ -30,6 +30,7 @@ from adapters.telegram.options import PLATFORM, TelegramOptions
 from adapters.telegram.polling import poll
 from adapters.telegram.redact import hide_in_logs, safe_error
 from adapters.telegram.render import Renderer
+from adapters.telegram.response_types import KeepResponseTypes
 from adapters.telegram.shared_inbox import SharedInbox
 from adapters.telegram.shared_limits import RedisSlots, connect
 from adapters.telegram.webhook import run_webhook
@@ -97,6 +98,7 @@ class TelegramBot:
             options.limits, options.retry, slots=self.shared_limits, telemetry=service.telemetry
         )
         self.bot.session.middleware(self.flood)
+        self.bot.session.middleware(KeepResponseTypes())
         self.store = store
         self.media = MediaSender(self.bot, store, self.bot.id)
         self.renderer = Renderer(self.bot, self.media, options.pacing)
