@@ -9,7 +9,8 @@ second time (the service applies a turn once, but the trainee sees "where you ar
 a button of that screen may already be stale). So, in Redis:
 
 - before an update is recorded, its worker claims it (`held:<key>` = the worker's id; kept
-  for an hour while it waits, a minute once it is handled);
+  for an hour while it waits, a minute once it is handled), unless a live worker holds it
+  already (the same update delivered twice);
 - each worker says it is alive (`alive:<id>`, renewed every 2 s, expiring after 6 s), from a
   thread of its own when given the Redis URL (adapters.telegram.heartbeat: a busy event loop
   must not pass for a dead worker);
@@ -65,6 +66,17 @@ for i, held in ipairs(KEYS) do
 end
 return adopted
 """
+# KEYS[1]: held:<key>. ARGV: me, claim ms, the alive: prefix. Claim an update unless a live
+# worker holds it: a claim left by a stopped worker must not outlast the update's recording,
+# or adoption could take the update from its live worker in between.
+_CLAIM = """
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 # KEYS[1]: held:<key>; ARGV[1]: me. Drop my claim (an update recorded by another worker).
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -108,6 +120,7 @@ class SharedInbox(Inbox):
         self._adopting = True
         self._stopping = False
         self._adopt = redis.register_script(_ADOPT)
+        self._claim_if_free = redis.register_script(_CLAIM)
         self._release = redis.register_script(_RELEASE)
         self._watch: asyncio.Task[None] | None = None
         #: updates this worker took over from others (tests, logs)
@@ -131,7 +144,7 @@ class SharedInbox(Inbox):
 
     async def _keep(self, update: Update, payload: dict[str, Any]) -> str | None:
         key = update_key(self.bot_id, update.update_id)
-        claimed = await self._claim(key, only_if_free=True)
+        claimed = await self._claim(key)  # unless a live worker holds it
         try:
             recorded = await self.store.record_update(PLATFORM, key, payload)
         except BaseException:
@@ -145,14 +158,17 @@ class SharedInbox(Inbox):
             log.info("duplicate update %s ignored", update.update_id)
             return None
         if not claimed:  # another worker claimed it but this one recorded it: it is ours
-            await self._claim(key, only_if_free=False)
+            await self._claim(key, force=True)
         return key
 
-    async def _claim(self, key: str, *, only_if_free: bool) -> bool:
+    async def _claim(self, key: str, *, force: bool = False) -> bool:
         try:
-            done = await self.redis.set(
-                self._held + key, self.worker, px=self.claim_ms, nx=only_if_free
-            )
+            if force:
+                done = await self.redis.set(self._held + key, self.worker, px=self.claim_ms)
+            else:
+                done = await self._claim_if_free(
+                    keys=[self._held + key], args=[self.worker, self.claim_ms, self._alive]
+                )
         except REDIS_DOWN as error:
             honour_cancellation()
             log.warning("update %s not claimed in Redis: %s", key, type(error).__name__)

@@ -168,11 +168,47 @@ async def test_a_dead_workers_updates_are_taken_over_once(
         await worker.inbox.cancel()
 
 
+async def test_a_stopped_workers_stale_claim_does_not_lend_a_live_update_to_adoption(
+    rig: tuple[SqlStore, Redis, str],
+) -> None:
+    """A claim on the same key, left by a worker that has stopped (here planted; the benchmark's
+    runs met them because each run's peer numbers its updates from 1 again), used to stay on the
+    update until after its recording: an adoption round in between took the live worker's update
+    and handled it a second time. Adoption now runs right after the recording commits."""
+    store, redis, prefix = rig
+    a, b = Worker(store, redis, prefix, "a"), Worker(store, redis, prefix, "b")
+    await a.inbox.replay()
+    await b.inbox.replay()
+    held = f"{a.inbox._held}{BOT_ID}:7"
+    await redis.set(held, "stopped-worker", px=60_000)  # no alive: key for it
+    record = store.record_update
+
+    async def record_then_adopt(platform: str, key: str, payload: dict[str, Any]) -> bool:
+        recorded = await record(platform, key, payload)
+        await b.inbox.adopt_orphans()  # b's round lands just after a's recording
+        return recorded
+
+    store.record_update = record_then_adopt  # type: ignore[method-assign]
+    try:
+        assert await a.inbox.receive(update(7, 700))
+    finally:
+        store.record_update = record  # type: ignore[method-assign]
+    await until(lambda: a.handled == [(7, False)])
+    await asyncio.sleep(0.3)  # more of b's rounds
+    assert b.handled == [] and b.inbox.adopted == 0
+    assert await redis.get(held) == b"a"
+    for worker in (a, b):
+        await worker.inbox.drain(1)
+        await worker.inbox.leave()
+
+
 async def test_one_update_delivered_to_two_workers_is_handled_once(
     rig: tuple[SqlStore, Redis, str],
 ) -> None:
     store, redis, prefix = rig
     a, b = Worker(store, redis, prefix, "a"), Worker(store, redis, prefix, "b")
+    await a.inbox.replay()  # alive, as a worker is before it takes any update
+    await b.inbox.replay()
     results = await asyncio.gather(*(w.inbox.receive(update(42, 300)) for w in (a, b)))
     assert sorted(results) == [False, True]
     owner = (a, b)[results.index(True)]
@@ -182,6 +218,9 @@ async def test_one_update_delivered_to_two_workers_is_handled_once(
     await owner.inbox.drain(1)
     assert 0 < await redis.pttl(held) <= owner.inbox.settled_ms  # handled: expires soon
     assert (a.handled + b.handled) == [(42, False)]
+    for worker in (a, b):
+        await worker.inbox.drain(1)
+        await worker.inbox.leave()
 
 
 async def test_without_redis_a_worker_works_as_a_single_one(
