@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.authoring import strings as string_tables
-from bot.authoring.explore import Exploration, explore_exhaustive, explore_random
 from bot.authoring.lint import LintResult, lint_courses, lint_file, scenario_paths
-from bot.authoring.runner import interview_for
-from bot.authoring.suite import ScenarioReport, discover, run
 from bot.scenario.codes import DIMENSION_CODES
 from bot.scenario.loader import LoadedScenario, load_catalogue, load_scenario
 from bot.scenario.problems import ScenarioError
+
+if TYPE_CHECKING:
+    from bot.authoring.explore import Exploration
+    from bot.authoring.suite import ScenarioReport
 
 out = Console()
 err = Console(stderr=True)
@@ -52,6 +52,10 @@ def test(
     ] = True,
 ) -> None:
     """Run the scenario tests (dialogues/<id>/tests/*.yaml) and report their coverage."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.authoring.suite import discover, run
+
     reports = discover(_paths(paths))
     with Progress(
         TextColumn("{task.description}"),
@@ -251,6 +255,11 @@ def explore(
     output: Format = "text",
 ) -> None:
     """Play a scenario many times, randomly or exhaustively, and report what can happen."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.authoring.explore import explore_exhaustive, explore_random
+    from bot.authoring.runner import interview_for
+
     loaded = _scenario(scenario)
     interview = interview_for(loaded)
     if not random_runs and not exhaustive:

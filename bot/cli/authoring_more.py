@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,9 +11,7 @@ import typer
 from rich.console import Console
 
 from bot.authoring.graph import Overlay, to_dot, to_mermaid
-from bot.authoring.runner import Coverage
 from bot.authoring.scaffold import ScaffoldError, create
-from bot.authoring.suite import discover, run
 from bot.cli.authoring import _scenario
 from bot.scenario.loader import LoadedScenario
 
@@ -42,6 +39,8 @@ def graph(
     loaded = _scenario(scenario)
     overlay = Overlay()
     if session is not None:
+        import asyncio
+
         overlay = asyncio.run(_session_overlay(session, loaded))
     elif coverage:
         overlay = _coverage_overlay(loaded)
@@ -97,6 +96,9 @@ async def _session_overlay(session_id: str, loaded: LoadedScenario) -> Overlay:
 
 
 def _coverage_overlay(loaded: LoadedScenario) -> Overlay:
+    from bot.authoring.runner import Coverage
+    from bot.authoring.suite import discover, run
+
     reports = discover([loaded.folder])
     hits: dict[str, int] = {}
     total = Coverage()

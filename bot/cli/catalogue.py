@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.config import Settings
 from bot.scenario.loader import Catalogue, LoadedScenario, load_catalogue
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 out = Console()
 err = Console(stderr=True)

@@ -6,7 +6,6 @@ the database), or with `--as USER` as that user, with exactly their role's right
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -16,13 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.app.access import AccessDeniedError, Actor
-from bot.app.directory import UserError
-from bot.app.documents import RenderingUnavailableError
-from bot.app.ports import MemberRole, StoreUnavailableError
-
 if TYPE_CHECKING:
+    from bot.app.access import Actor
     from bot.app.coordination import Coordination
+    from bot.app.ports import MemberRole
     from bot.bootstrap import Runtime
 
 T = TypeVar("T")
@@ -52,6 +48,12 @@ def login() -> str:
 def run(as_user: str | None, work: Callable[[Coordination, Actor, Runtime], Awaitable[T]]) -> T:
     """Open the store, find who is acting, do `work`; bad input and refusals end with a short
     message and exit status 2 (bad input) or 3 (not allowed)."""
+    import asyncio
+
+    from bot.app.access import AccessDeniedError
+    from bot.app.directory import UserError
+    from bot.app.documents import RenderingUnavailableError
+    from bot.app.ports import StoreUnavailableError
     from bot.bootstrap import runtime
     from bot.cli.main import settings
 

@@ -14,13 +14,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.app.access import Actor
-from bot.app.documents import EXPORT_FORMATS, Document
-from bot.app.exports import Selection
 from bot.cli.coordinators import AsUser, parse_day, run
 
 if TYPE_CHECKING:
+    from bot.app.access import Actor
     from bot.app.coordination import Coordination, RetentionPlan
+    from bot.app.documents import Document
     from bot.bootstrap import Runtime
 
 out = Console()
@@ -95,6 +94,9 @@ def export(
 ) -> None:
     """Export transcripts: every turn with time, speaker, words, question form, score changes,
     indicators, referral decisions and the debrief. Trainees appear by alias."""
+    from bot.app.documents import EXPORT_FORMATS
+    from bot.app.exports import Selection
+
     if output_format not in EXPORT_FORMATS:
         err.print(f"[red]--format must be one of {', '.join(EXPORT_FORMATS)}[/]")
         raise typer.Exit(2)

@@ -1,13 +1,16 @@
 """`signpost`: play, list scenarios, regenerate the schema, manage the database."""
 
+# The command modules import their heavy dependencies (asyncio, settings, the app, scoring,
+# the store) inside the commands that use them, so that `signpost lint` starts quickly
+# (issue #5); tests/test_cli_startup.py keeps them out of `import bot.cli`.
+
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -16,10 +19,12 @@ from rich.console import Console
 from bot.cli import authoring, authoring_more, coordinators
 from bot.cli import catalogue as catalogue_cli
 from bot.cli.run import run_app
-from bot.config import Settings
 from bot.scenario.courses import Courses
 from bot.scenario.loader import load_catalogue
 from bot.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 app = typer.Typer(
     help="Signpost: role-play training for first-contact interviews.",
@@ -35,6 +40,8 @@ SCHEMA_PATH = Path("dialogues/schema.json")
 
 
 def settings() -> Settings:
+    from bot.config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -86,6 +93,8 @@ def play(
         except (OSError, UnicodeDecodeError) as exc:
             err.print(f"[red]cannot read {script}: {exc}[/]")
             raise typer.Exit(2) from None
+    import asyncio
+
     code = asyncio.run(
         _play(
             config,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import signal
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -11,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from bot.config import Settings
-
 if TYPE_CHECKING:  # the stack is loaded only when a bot is started
+    import asyncio
+
     from bot.bootstrap import Runtime
+    from bot.config import Settings
 
 err = Console(stderr=True)
 run_app = typer.Typer(help="Run the bot in a messenger.", no_args_is_help=True)
@@ -27,6 +26,8 @@ def _settings() -> Settings:
 
 
 def _logging(config: Settings) -> None:
+    import logging
+
     handler = logging.StreamHandler()
     if config.log_format == "json":
         from bot.ops import JsonFormatter
@@ -38,6 +39,8 @@ def _logging(config: Settings) -> None:
 
 
 def _serve(config: Settings, start: Callable[[Runtime, asyncio.Event], Awaitable[None]]) -> None:
+    import asyncio
+
     _logging(config)
     from bot.app.service import TrainingService
     from bot.bootstrap import runtime
