@@ -5,7 +5,7 @@ model parametrised on each call. pydantic caches parametrised models in a WeakVa
 (pydantic/pydantic#6681), and nothing else holds them when they are parametrised inside a
 function: each time the cyclic collector runs, the classes die and the next answer builds its
 class anew, which costs milliseconds (schema generation included). Under 1,000 trainees this
-was 8.5% of a worker's CPU (py-spy, BENCHMARKS.md). The middleware below holds one reference
+was 8.5% of a worker's CPU (py-spy, bench/bench_e2e.py). The middleware below holds one reference
 per method class, the first time it is sent; afterwards a call costs one dictionary lookup.
 """
 
