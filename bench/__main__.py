@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import bench_core, bench_e2e, bench_engine, bench_lint, bench_service, bench_storage
-from bench.common import machine_description
+from bench.common import host_pace, machine_description, paces
 
 OUT = Path("BENCHMARKS.md")
 
@@ -40,6 +40,7 @@ def render(
     e2e: dict[str, Any],
     lint: dict[str, Any],
     seconds: float,
+    pace: list[float],
 ) -> str:
     ours, naive, shared = engine["ours"], engine["naive"], engine["shared"]
     lines = [
@@ -47,6 +48,9 @@ def render(
         "",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- Machine: {machine_description()}",
+        f"- Host pace: {paces(pace)} for `bench.common.host_pace`'s fixed work, taken before and "
+        "after each section (lower is faster): this machine's speed varies, by more than 2x "
+        "for minutes at a time, with nothing else running in it",
         f"- Command: `make bench` (`python -m bench`), {seconds / 60:.0f} minutes in all, "
         f"{e2e['seconds'] / 60:.0f} of them end to end through Telegram and "
         f"{core['seconds'] / 60:.0f} with workers but no adapter",
@@ -121,20 +125,27 @@ def render(
 
 def main() -> int:
     began = time.perf_counter()
-    print("engine ...", flush=True)
+    pace: list[float] = []
+
+    def section(title: str) -> None:
+        pace.append(host_pace())
+        print(f"{title} ... (host pace {pace[-1]:.2f} s)", flush=True)
+
+    section("engine")
     engine = bench_engine.run()
-    print("engine + storage ...", flush=True)
+    section("engine + storage")
     postgres = os.environ.get("SIGNPOST_TEST_POSTGRES_URL")
     service = bench_service.run(postgres)
-    print("storage alone ...", flush=True)
+    section("storage alone")
     storage = asyncio.run(bench_storage.table(postgres))
-    print("engine and storage alone, 1 and 3 workers ...", flush=True)
+    section("engine and storage alone, 1 and 3 workers")
     core = bench_core.run(postgres, progress=lambda line: print(line, flush=True))
-    print("end to end through Telegram ...", flush=True)
+    section("end to end through Telegram")
     e2e = bench_e2e.run(postgres, progress=lambda line: print(line, flush=True))
-    print("lint ...", flush=True)
+    section("lint")
     lint = bench_lint.run()
-    text = render(engine, service, storage, core, e2e, lint, time.perf_counter() - began)
+    pace += lint["pace"]
+    text = render(engine, service, storage, core, e2e, lint, time.perf_counter() - began, pace)
     OUT.write_text(text + "\n", encoding="utf-8")
     print(text)
     return 0

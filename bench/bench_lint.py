@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import host_pace, paces
 from bot.authoring.lint import lint_file, lint_loaded
 from bot.scenario import model as m
 from bot.scenario.checks import check_scenario, parts_of
@@ -144,11 +145,13 @@ def run(nodes: int = NODES) -> dict[str, Any]:
             "lines": source.count("\n"),
         }
         lint_file(Path("dialogues/air-01/scenario.yaml"))  # the imports of a first run
+        results["pace"] = [host_pace()]
         for number, (case, text) in enumerate(zip(CASES, texts, strict=True)):
             path = folder / f"case-{number}" / "scenario.yaml"
             path.parent.mkdir()
             path.write_text(text, encoding="utf-8")
             results[case] = measure(path)
+            results["pace"].append(host_pace())
         return results
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -198,9 +201,11 @@ def render(results: dict[str, Any]) -> list[str]:
         f"**Against the target.** The generated scenario: {generated['median_s']:.2f} s in "
         f"process and {generated['command_s']:.2f} s as a command (median of {RUNS}): "
         + ("met." if met else "not met.")
-        + " The same code has measured up to about 1.5× slower on this kind of machine while "
-        "other work ran on it or its host was busier; a run of the lint alone is "
-        "`python -m bench.bench_lint`.",
+        + f" The host's pace (`bench.common.host_pace`, lower is faster) was "
+        f"{paces(results['pace'])} over this section. On this kind of machine the same lint "
+        "has also taken twice as long and more, for many minutes with nothing else running (the "
+        "host slower, not the code: its user CPU time grew as much); a run of the lint alone "
+        "is `python -m bench.bench_lint`.",
         "",
     ]
     return lines

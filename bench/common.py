@@ -1,7 +1,9 @@
-"""Shared helpers: percentiles, the machine description, the 2,000-node scenario."""
+"""Shared helpers: percentiles, the machine description, the host's pace, the 2,000-node
+scenario."""
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import statistics
@@ -57,6 +59,30 @@ def big_scenario(nodes: int = SCENARIO_NODES) -> LoadedScenario:
 def big_interview(nodes: int = SCENARIO_NODES) -> Interview:
     loaded = big_scenario(nodes)
     return Interview(Engine(CompiledScenario(loaded.scenario, loaded.content_hash)))
+
+
+def host_pace() -> float:
+    """Seconds this host takes for a fixed piece of pure-Python work shaped like loading a
+    scenario (300,000 small dictionaries, lists and strings made, read and freed), lower is
+    faster. The virtual machines these benchmarks run on have been seen to slow down by more
+    than 2x for many minutes with nothing else running in them, most of all for work that
+    touches much memory; taken before and after each section, this tells a slow host from
+    slow code."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    began = time.perf_counter()
+    data = {f"key {i}": [i, f"value {i}", {"n": i}] for i in range(300_000)}
+    read = sum(len(entry[1]) + entry[2]["n"] for entry in data.values())
+    del data
+    spent = time.perf_counter() - began
+    if was_enabled:
+        gc.enable()
+    assert read > 0
+    return spent
+
+
+def paces(samples: list[float]) -> str:
+    return f"{min(samples):.2f}-{max(samples):.2f} s" if samples else "not taken"
 
 
 def machine_description() -> str:
