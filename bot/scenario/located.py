@@ -122,17 +122,30 @@ class Located:
         return offsets
 
     def _marks_below(self, value: Any) -> int:
-        """How many keys and items are written inside `value`."""
+        """How many keys and items are written inside `value` (remembered for `value` only:
+        its descendants are counted in one loop, not a call and a memo entry each, which took
+        half as long again on a large file)."""
         if not isinstance(value, dict | list) or not value:
             return 0
         count = self._count_memo.get(id(value))
         if count is None:
-            count = len(value)
-            for child in value.values() if isinstance(value, dict) else value:
-                if child and isinstance(child, dict | list):
-                    count += self._marks_below(child)
+            count = _keys_and_items(value)
             self._count_memo[id(value)] = count
         return count
+
+
+def _keys_and_items(collection: dict[str, Any] | list[Any]) -> int:
+    # Exact types, not isinstance: only the fast reader's data has marks, and it is made of
+    # plain dicts and lists; the checks are most of this loop's time (isinstance: 50% more).
+    count = 0
+    waiting: list[dict[str, Any] | list[Any]] = [collection]
+    while waiting:
+        value = waiting.pop()
+        count += len(value)
+        for child in value.values() if type(value) is dict else value:
+            if child and (type(child) is dict or type(child) is list):
+                waiting.append(child)
+    return count
 
 
 def _holds(value: Any, part: str | int) -> bool:
