@@ -3,7 +3,6 @@ scenario."""
 
 from __future__ import annotations
 
-import gc
 import os
 import platform
 import statistics
@@ -13,7 +12,7 @@ from pathlib import Path
 
 from bot.engine.compiled import CompiledScenario
 from bot.engine.engine import Engine
-from bot.scenario.loader import LoadedScenario, load_scenario_text
+from bot.scenario.loader import LoadedScenario, collector_paused, load_scenario_text
 from bot.scenario.synthetic import synthetic_yaml
 from bot.scoring.interview import Interview
 
@@ -68,17 +67,12 @@ def host_pace() -> float:
     than 2x for many minutes with nothing else running in them, most of all for work that
     touches much memory; taken before and after each section, this tells a slow host from
     slow code."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    began = time.perf_counter()
-    data = {f"key {i}": [i, f"value {i}", {"n": i}] for i in range(300_000)}
-    read = sum(len(entry[1]) + entry[2]["n"] for entry in data.values())
-    del data
-    spent = time.perf_counter() - began
-    if was_enabled:
-        gc.enable()
-    assert read > 0
-    return spent
+    with collector_paused():
+        began = time.perf_counter()
+        data = {f"key {i}": [i, f"value {i}", {"n": i}] for i in range(300_000)}
+        sum(len(entry[1]) + entry[2]["n"] for entry in data.values())
+        del data
+        return time.perf_counter() - began
 
 
 def paces(samples: list[float]) -> str:

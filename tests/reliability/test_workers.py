@@ -21,8 +21,7 @@ from bot.scenario.loader import load_catalogue
 from storage import SqlStore
 from storage.redis_gate import RedisGate
 from tests.conftest import DIALOGUES, REPORT
-from tests.databases import answering
-from tests.storage.test_redis_gate import URL as REDIS_URL
+from tests.databases import REDIS_URL, answering
 from tests.telegram.harness import free_port
 
 WORKERS = 3

@@ -17,12 +17,10 @@ from storage.redis_gate import RedisGate
 from tests.databases import REDIS_URL, answering
 from tests.telegram.harness import free_port
 
-URL = REDIS_URL
-
 
 @pytest.fixture
 async def redis() -> AsyncIterator[Redis]:
-    client = await answering(Redis.from_url(URL))
+    client = await answering(Redis.from_url(REDIS_URL))
     yield client
     await client.aclose()
 
@@ -148,7 +146,7 @@ async def test_a_held_gate_outlives_a_stalled_event_loop(redis: Redis, renewed_f
     handled the trainee's input at the same time (seen: a scenario started twice)."""
     prefix = f"t{secrets.token_hex(4)}"
     if renewed_from == "thread":
-        gate = RedisGate.from_url(URL, prefix=prefix, worker="w", expiry_ms=300)
+        gate = RedisGate.from_url(REDIS_URL, prefix=prefix, worker="w", expiry_ms=300)
     else:
         gate = RedisGate(redis, prefix=prefix, worker="w", expiry_ms=300)
     key = f"{prefix}:gate:t"
@@ -166,7 +164,7 @@ async def test_a_held_gate_outlives_a_stalled_event_loop(redis: Redis, renewed_f
 async def test_a_burst_waits_for_a_connection_instead_of_failing(redis: Redis) -> None:
     """300 trainees at once through a pool of 4 connections: each waits its turn for one
     (redis-py's default pool would raise "Too many connections" past its size)."""
-    pool = BlockingConnectionPool.from_url(URL, max_connections=4, timeout=10)
+    pool = BlockingConnectionPool.from_url(REDIS_URL, max_connections=4, timeout=10)
     gate = RedisGate(Redis.from_pool(pool), prefix=f"t{secrets.token_hex(4)}")
     served = 0
 

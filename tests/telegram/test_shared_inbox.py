@@ -20,8 +20,7 @@ from redis.asyncio import Redis
 from adapters.telegram.shared_inbox import SharedInbox
 from adapters.telegram.shared_limits import connect
 from storage import SqlStore
-from tests.databases import answering
-from tests.storage.test_redis_gate import URL
+from tests.databases import REDIS_URL, answering
 from tests.telegram.harness import FAST, TOKEN, free_port
 
 BOT_ID = int(TOKEN.split(":")[0])
@@ -69,7 +68,7 @@ class Worker:
 
 @pytest.fixture
 async def rig(tmp_path: Path) -> AsyncIterator[tuple[SqlStore, Redis, str]]:
-    redis = await answering(connect(URL))
+    redis = await answering(connect(REDIS_URL))
     store = await SqlStore.open(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
     prefix = f"tginbox{secrets.token_hex(4)}"
     yield store, redis, prefix
@@ -116,14 +115,14 @@ async def test_a_busy_worker_is_not_taken_for_dead(
     could take its live updates and handle them a second time (seen with three workers and
     100 trainees)."""
     store, redis, prefix = rig
-    url = URL if beats_from == "thread" else None
+    url = REDIS_URL if beats_from == "thread" else None
     a, b = Worker(store, redis, prefix, "a", url=url), Worker(store, redis, prefix, "b")
     a.release.clear()
     await a.inbox.replay()
     await b.inbox.replay()
     for n in range(1, 4):
         assert await a.inbox.receive(update(n, 100 + n))
-    looker = sync_redis.Redis.from_url(URL)
+    looker = sync_redis.Redis.from_url(REDIS_URL)
     time.sleep(0.9)  # noqa: ASYNC251 (the point: the loop stalls, no task of either worker runs)
     alive = bool(looker.exists(a.inbox._alive + "a"))  # before any task runs again
     looker.close()

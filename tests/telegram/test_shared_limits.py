@@ -22,8 +22,7 @@ from redis.asyncio import Redis
 from adapters.telegram.limiter import FloodControl
 from adapters.telegram.options import Limits, Retry
 from adapters.telegram.shared_limits import RedisSlots, token_digest
-from tests.databases import answering
-from tests.storage.test_redis_gate import URL
+from tests.databases import REDIS_URL, answering
 from tests.telegram.harness import TOKEN, free_port
 
 BOT = Bot(TOKEN)
@@ -32,7 +31,7 @@ BOT = Bot(TOKEN)
 @pytest.fixture
 async def prefix() -> AsyncIterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
-    client = await answering(Redis.from_url(URL))
+    client = await answering(Redis.from_url(REDIS_URL))
     name = f"tglim{secrets.token_hex(4)}"
     yield name
     keys = [key async for key in client.scan_iter(f"{name}:*")]
@@ -45,7 +44,9 @@ class Workers:
     """`n` workers of one token sharing its limits; `sent` is (time, worker, chat) per request."""
 
     def __init__(self, prefix: str, limits: Limits, n: int = 2, token: str = TOKEN) -> None:
-        self.slots = [RedisSlots.from_url(URL, token, limits, prefix=prefix) for _ in range(n)]
+        self.slots = [
+            RedisSlots.from_url(REDIS_URL, token, limits, prefix=prefix) for _ in range(n)
+        ]
         self.floods = [FloodControl(limits, Retry(), slots=s) for s in self.slots]
         self.sent: list[tuple[float, int, int]] = []
         self.refusals: list[Exception] = []
@@ -141,7 +142,7 @@ async def test_other_tokens_keep_their_own_queues(prefix: str) -> None:
 
 async def test_keys_name_a_hash_of_the_token_and_expire(prefix: str) -> None:
     workers = Workers(prefix, Limits(per_second=1000, burst=100, per_chat_per_second=10))
-    client = Redis.from_url(URL)
+    client = Redis.from_url(REDIS_URL)
     try:
         await workers.send(0, 5)
         await workers.slots[1].pause(1.5)  # as after a 429
@@ -191,7 +192,7 @@ async def test_without_redis_each_worker_keeps_its_own_queues(
 async def test_a_sender_told_to_stop_stops_even_inside_a_redis_call(prefix: str) -> None:
     """redis-py on Python 3.11 can swallow a cancellation that meets a command on the wire;
     the limiter must not: a stopping bot waits for its senders to end."""
-    slots = RedisSlots.from_url(URL, TOKEN, Limits(), prefix=prefix)
+    slots = RedisSlots.from_url(REDIS_URL, TOKEN, Limits(), prefix=prefix)
     rng = random.Random(3)
     over = asyncio.Event()  # ends the senders should the test fail
 

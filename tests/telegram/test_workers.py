@@ -34,9 +34,8 @@ from adapters.telegram.shared_limits import PREFIX, token_digest
 from bot.scenario.loader import LoadedScenario
 from storage import SqlStore
 from tests.conftest import REPORT, SECRETS
-from tests.databases import answering
+from tests.databases import REDIS_URL, answering
 from tests.peers.telegram import buttons_of
-from tests.storage.test_redis_gate import URL as REDIS_URL
 from tests.telegram.cluster import Balancer, ClusterPeer, Worker, worker_env
 from tests.telegram.harness import Phone, free_port, is_debrief, scenario_path
 
