@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Reinstall whenever the project's dependencies change.
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Reinstall whenever the project's dependencies or its C extension change.
+BUILT  := pyproject.toml setup.py bot/scenario/_yamllines.c
+STAMP  := $(VENV)/.installed-$(shell cat $(BUILT) | cksum | cut -d' ' -f1)
 
 .PHONY: install play test check unit services system bench soak schema clean synapse
 
@@ -11,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): $(BUILT) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,media,telegram,matrix,matrix-e2e,redis,ops,pdf,reports]'
 	$(BIN)/python -m pip install --quiet --only-binary=:all: 'atheris>=2.3' \
 		|| echo "atheris has no wheel here: its fuzz test will be skipped"

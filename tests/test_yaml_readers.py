@@ -6,6 +6,8 @@ problem must come out the same: same code, message, hint, severity, line and col
 compare the two readers directly (data, positions) and through the loader and the linter, on
 every shipped YAML file, on the broken-scenario and lint corpora, on thousands of mutated files
 and on generated data written in every style PyYAML writes.
+
+Every test runs twice: with the fast reader compiled (`_yamllines.c`) and in Python.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.authoring.lint import lint_file
-from bot.scenario import yamlsource
+from bot.scenario import yamlfast, yamlsource
 from bot.scenario.loader import load_scenario
 from bot.scenario.located import Located
 from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.synthetic import synthetic_yaml
 from bot.scenario.yamlfast import read_common_yaml
 from tests.conftest import DIALOGUES, MINI
+from tests.test_yamllines import assert_compiled_reader_built
 from tests.reliability.test_fuzz import mutate
 
 DATA = Path(__file__).parent / "data"
@@ -36,6 +39,15 @@ CORPUS: list[dict[str, Any]] = [
     *yaml.safe_load((DATA / "broken_scenarios.yaml").read_text(encoding="utf-8")),
     *yaml.safe_load((DATA / "lint_cases.yaml").read_text(encoding="utf-8")),
 ]
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def fast_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "python":
+        monkeypatch.setattr(yamlfast, "_compiled", None)
+    else:
+        assert_compiled_reader_built()
+    return str(request.param)
 
 
 def by_events(text: str) -> Located | yamlsource.YamlError:

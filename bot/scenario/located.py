@@ -23,8 +23,11 @@ _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
-#: every plain scalar that is not a string starts with one of these
-TYPED_START = frozenset("0123456789+-.~nNtTfF")
+#: The plain scalars that are not strings: these words, and numbers, which start with one of
+#: NUMBER_START. So every one of them starts with one of TYPED_START.
+WORDS = _NULL | _TRUE | _FALSE
+NUMBER_START = frozenset("0123456789+-.")
+TYPED_START = NUMBER_START | {word[0] for word in WORDS if word}
 
 
 class Position(NamedTuple):
