@@ -6,8 +6,9 @@ Three files, written to a temporary folder:
   `Located.position_of` answers without building the positions of everything;
 - a copy with a handful of problems injected near its end, whose lines and columns must be
   found: the positions are built from the fast reader's marks (the slower path);
-- a copy with one comment after a value, which the fast reader (`bot/scenario/yamlfast.py`)
-  leaves to libyaml's event reader: the slowest path, taken by files outside the usual layout.
+- a copy with one text written as a folded block (`>-`), which the fast reader
+  (`bot/scenario/yamlfast.py`) leaves to libyaml's event reader: the slowest path, taken by
+  files outside the usual layout.
 
 For each: `lint_file` in this process (median and best of 3), the `signpost lint FILE` command
 in a fresh process (the interpreter's start and the imports included), the steps of one run,
@@ -52,8 +53,8 @@ PROBLEMS = (
     ("      once: true\n    - id: c9995c", "      once: false\n    - id: c9995c"),
     ("      once: true\n    - id: c9996c", "      once: false\n    - id: c9996c"),
 )
-#: a comment after a value: plain YAML, but outside the fast reader's part of it
-UNCOMMON = (("      once: true\n    - id: c9990c", "      once: true  # a note\n    - id: c9990c"),)
+#: a text written as a folded block: plain YAML, but outside the fast reader's part of it
+UNCOMMON = (("          en: open 9990\n", "          en: >-\n            open 9990\n"),)
 CASES = ("generated", "with problems", "uncommon layout")
 
 
@@ -164,8 +165,9 @@ def render(results: dict[str, Any]) -> list[str]:
         f"`signpost lint` on a generated scenario of {results['nodes']:,} nodes "
         f"({results['yaml_bytes'] / 1e6:.1f} MB of YAML, {results['lines']:,} lines; "
         "`bot/scenario/synthetic.py`); on a copy with a handful of problems injected near its "
-        "end, whose lines and columns must be found; and on a copy with one comment after a "
-        "value, which leaves the fast reader's part of YAML (`bot/scenario/yamlfast.py`), so "
+        "end, whose lines and columns must be found; and on a copy with one text written as a "
+        "folded block (`>-`), which leaves the fast reader's part of YAML "
+        "(`bot/scenario/yamlfast.py`), so "
         f"that libyaml's event reader reads the file. Target (issue #5): under {TARGET_S:.0f} s. "
         f"*In process*: `lint_file`, {RUNS} runs after a first lint of a small scenario (the "
         f"imports done). *Command*: `signpost lint FILE`, {RUNS} runs, each in a fresh process, "

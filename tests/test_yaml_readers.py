@@ -29,8 +29,8 @@ from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.synthetic import synthetic_yaml
 from bot.scenario.yamlfast import read_common_yaml
 from tests.conftest import DIALOGUES, MINI
-from tests.test_yamllines import assert_compiled_reader_built
 from tests.reliability.test_fuzz import mutate
+from tests.test_yamllines import assert_compiled_reader_built
 
 DATA = Path(__file__).parent / "data"
 SCENARIOS = sorted([*DIALOGUES.glob("*/scenario.yaml"), MINI, DIALOGUES / "courses.yaml"])
@@ -113,6 +113,35 @@ def test_every_position_is_found_from_the_marks() -> None:
     assert [fast.position_of(p) for p in reversed(paths)] == [
         slow.position_of(p) for p in reversed(paths)
     ]
+
+
+#: comments after values, each added to a line of the generated scenario: read fast (True), or
+#: left to the event reader because a quote comes first on the line, or because what the comment
+#: leaves is outside the common part (False)
+COMMENTS = {
+    ("      speaker: p\n", "      speaker: p # the persona\n"): True,
+    ("      speaker: p\n", "      speaker: p   #  spaced  \n"): True,
+    ("      once: true\n", "      once: true #\n"): True,
+    ("      - IND.DECEPTION\n", "      - IND.DECEPTION # seen late\n"): True,
+    ("      reveals: []\n", "      reveals: [] # none yet\n"): True,
+    ("    say:\n", "    say: # the person speaks\n"): True,
+    ("    - id: l5\n", "    - id: l5 # a line\n"): True,
+    ("          en: open 5\n", "          en: open 5 # a comment with 'quotes'\n"): True,
+    ("          en: open 5\n", "          en: open#5\n"): False,  # part of the text in YAML
+    ("      trust: '+1'\n", "      trust: '+1' # quoted\n"): False,
+    ("          en: open 5\n", "          en: 'open #5'\n"): True,  # no comment: quoted text
+    ("          en: open 5\n", '          en: "open # 5"\n'): True,
+    ("      reveals: []\n", "      reveals: [a, b # c\n"): False,  # a flow left open
+    ("      speaker: p\n", "      speaker: p: q # c\n"): False,
+}
+
+
+@pytest.mark.parametrize("change", COMMENTS, ids=lambda change: change[1].strip())
+def test_comments_after_values_are_read_the_same(change: tuple[str, str]) -> None:
+    source = synthetic_yaml(12)
+    assert change[0] in source
+    text = source.replace(*change)
+    assert assert_agree(text) is COMMENTS[change]
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])

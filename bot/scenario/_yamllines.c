@@ -243,6 +243,14 @@ analyse(Reader *r, Py_ssize_t start, Py_ssize_t end, Line *out)
     Py_ssize_t e = end;
     while (CH(r, e - 1) == ' ')
         e--;
+    Py_ssize_t comment = i + 1;
+    while (comment + 1 < e && !(CH(r, comment) == ' ' && CH(r, comment + 1) == '#'))
+        comment++;
+    if (comment + 1 < e && !has(r, i, comment, '"') && !has(r, i, comment, '\'')) {
+        e = comment; /* a comment after the value (none in quotes) */
+        while (CH(r, e - 1) == ' ')
+            e--;
+    }
     int item = e - i >= 2 && CH(r, i) == '-' && CH(r, i + 1) == ' ';
     long key_col = col;
     if (item) {

@@ -5,17 +5,18 @@ dispatching a Python object per event costs about 4 s for a generated 10,000-nod
 (13 MB), where `signpost lint` must take under 2 s (issue #5). Yet scenarios, hand-written or
 generated, use a small and regular part of YAML: block mappings and sequences laid out by
 indentation, one-line flow collections (`{en: "...", pl: "..."}`, `[en, pl]`), one-line plain
-and quoted scalars, and comments on lines of their own. This module reads exactly that part,
-line by line with regular expressions, and builds the same data and positions as the event
-reader.
+and quoted scalars, and comments, on lines of their own or after a value. This module reads
+exactly that part, line by line with regular expressions, and builds the same data and positions
+as the event reader.
 
 Anything else, it does not try to understand: it gives up and returns None, and the event reader
 reads the file with its own rules and messages. That covers anchors, aliases, tags, merge keys,
-block and multi-line scalars, escapes other than \\\\ \\" \\n \\t, comments after a value, tabs,
-unusual line breaks or characters, any indentation it does not expect, duplicate keys, nesting
-near the depth limit, long values and every syntax error. So a file is either read by the rules
-below, which agree with libyaml's on what they accept (the tests compare both readers on every
-shipped scenario, the broken-scenario corpus and thousands of mutated files), or by libyaml.
+block and multi-line scalars, escapes other than \\\\ \\" \\n \\t, a comment after a quote on
+its line (it might be inside the quotes), tabs, unusual line breaks or characters, any
+indentation it does not expect, duplicate keys, nesting near the depth limit, long values and
+every syntax error. So a file is either read by the rules below, which agree with libyaml's on
+what they accept (the tests compare both readers on every shipped scenario, the broken-scenario
+corpus and thousands of mutated files), or by libyaml.
 
 The same rules are compiled in `_yamllines.c`, which reads a large file about five times faster;
 it is used wherever the install could build it, and the Python below is the reference for it and
@@ -262,6 +263,9 @@ def _line(raw: str, keys: dict[str, str]) -> _Line:
     col = len(raw) - len(content)
     if content[-1] == " ":
         content = content.rstrip(" ")
+    comment = content.find(" #")
+    if comment > 0 and '"' not in content[:comment] and "'" not in content[:comment]:
+        content = content[:comment].rstrip(" ")  # a comment after the value (none in quotes)
     item = content[:2] == "- "
     key_col = col
     if item:
@@ -316,7 +320,7 @@ def _value(text: str) -> tuple[int, Any]:
     if first in _NOT_PLAIN_START and _NEGATIVE_PLAIN.match(text) is None:
         raise UncommonYamlError
     if ":" in text or "#" in text:
-        raise UncommonYamlError  # `a: b: c`, a URL, or a comment after the value
+        raise UncommonYamlError  # `a: b: c`, a URL, `a#b`, or a comment after quotes
     return _SCALAR, plain_scalar(text)
 
 
