@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot.authoring.lint import lint_file
 from bot.scenario import yamlfast, yamlsource
-from bot.scenario.loader import load_scenario
+from bot.scenario.loader import load_scenario, load_scenario_text
 from bot.scenario.located import Located
 from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.synthetic import synthetic_yaml
@@ -142,6 +142,31 @@ def test_comments_after_values_are_read_the_same(change: tuple[str, str]) -> Non
     assert change[0] in source
     text = source.replace(*change)
     assert assert_agree(text) is COMMENTS[change]
+
+
+#: the text "open 5" written with whitespace around it, which every reader trims as it reads it
+#: (YAML itself trims a plain text): read fast (True) or by the event reader (False)
+TRIMMED = {
+    "          en: '  open 5 '\n": True,
+    '          en: " open 5\\t"\n': True,
+    '        text: {en: " open 5  ", pl: otwarte 5}\n': True,
+    "          en: |\n            open 5\n": False,  # a block keeps its last line break
+    "          en: >-\n            open 5\n\n": False,
+    "          ' en ': open 5\n": False,  # a quoted key
+}
+
+
+@pytest.mark.parametrize("written", TRIMMED, ids=str.strip)
+def test_quoted_and_block_texts_are_trimmed_as_they_are_read(written: str) -> None:
+    old = "          en: open 5\n"
+    if written.startswith("        text:"):
+        old = "        text:\n          en: open 5\n          pl: otwarte 5\n"
+    source = synthetic_yaml(12)
+    assert old in source
+    text = source.replace(old, written)
+    assert assert_agree(text) is TRIMMED[written]
+    loaded = load_scenario_text(text, "trimmed.yaml")
+    assert loaded.scenario.nodes["n5"].say[0].variants[0].text["en"] == "open 5"
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])

@@ -36,7 +36,10 @@ Update = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # No `str_strip_whitespace`: the YAML readers trim quoted and block texts as they read them
+    # (`yamlsource`), where pydantic would copy every string of the file to trim it, a third of
+    # the validation of a large scenario.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Clip(_Strict):

@@ -311,12 +311,12 @@ def _value(text: str) -> tuple[int, Any]:
         match = _DOUBLE_LINE.match(text)
         if match is None:
             raise UncommonYamlError
-        return _SCALAR, _unescape(match.group(1))
+        return _SCALAR, _unescape(match.group(1)).strip()
     if first == "'":
         match = _SINGLE_LINE.match(text)
         if match is None:
             raise UncommonYamlError
-        return _SCALAR, match.group(1).replace("''", "'")
+        return _SCALAR, match.group(1).replace("''", "'").strip()
     if first in _NOT_PLAIN_START and _NEGATIVE_PLAIN.match(text) is None:
         raise UncommonYamlError
     if ":" in text or "#" in text:
@@ -357,9 +357,9 @@ class _Flow:
     def _node(self, token: re.Match[str], depth: int) -> Any:
         kind = token.lastindex
         if kind == _DQ:
-            return _unescape(token.group(_DQ))
+            return _unescape(token.group(_DQ)).strip()
         if kind == _SQ:
-            return token.group(_SQ).replace("''", "'")
+            return token.group(_SQ).replace("''", "'").strip()
         if kind == _PLAIN:
             return plain_scalar(token.group(_PLAIN).rstrip(" "))
         if kind != _OPEN or depth >= MAX_DEPTH:

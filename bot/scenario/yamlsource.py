@@ -4,8 +4,9 @@ PyYAML's safe loader would silently keep the last of two duplicate keys, expand 
 limit ("billion laughs") and read `no` as false; its Python-side composer is also slow on large
 files. So this module builds the data itself from the C parser's event stream: aliases, merge
 keys and custom tags are refused, duplicate keys are errors, scalars follow YAML 1.2's core
-schema (only true/false are booleans), and every key and item keeps its line and column so that
-validation errors point at the exact place.
+schema (only true/false are booleans), quoted and block texts lose the whitespace around them
+as plain ones do (a `|` block's last line break, a stray space inside quotes), and every key
+and item keeps its line and column so that validation errors point at the exact place.
 
 Files in the usual layout (nearly all) are read by `yamlfast` instead, which builds the same
 data and positions several times faster; it leaves every other file to the event reader here.
@@ -146,7 +147,7 @@ class _Builder:
                 raise YamlError("a key must be plain text", _at(key_event))
             if key_event.value == "<<" and key_event.style is None:
                 raise YamlError("merge keys (<<) are not allowed in scenarios", _at(key_event))
-            key = key_event.value
+            key = key_event.value if key_event.style is None else key_event.value.strip()
             if key in result:
                 first = self.located.positions[(*path, key)]
                 raise YamlError(
@@ -167,4 +168,4 @@ class _Builder:
         if event.tag not in _PLAIN_TAGS:
             raise YamlError(f"the tag '{event.tag}' is not allowed in scenarios", _at(event))
         plain = not event.style and event.tag is None and event.implicit[0]
-        return plain_scalar(value) if plain else value
+        return plain_scalar(value) if plain else value.strip()
