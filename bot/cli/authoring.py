@@ -13,6 +13,7 @@ from rich.table import Table
 
 from bot.authoring import strings as string_tables
 from bot.authoring.lint import LintResult, lint_courses, lint_file, scenario_paths
+from bot.cli.ending import finish
 from bot.scenario.codes import DIMENSION_CODES
 from bot.scenario.loader import LoadedScenario, load_catalogue, load_scenario
 from bot.scenario.problems import ScenarioError
@@ -183,7 +184,8 @@ def lint(
 ) -> None:
     """Check scenarios: load errors and graph warnings, each with a code, place and fix."""
     chosen = _paths(paths)
-    results = [lint_file(f) for f in scenario_paths(chosen)]
+    kept: list[object] = []  # the last scenario, alive until the program ends (`finish`)
+    results = [lint_file(f, keep=kept) for f in scenario_paths(chosen)]
     for folder in (p for p in chosen if p.is_dir()):
         if (courses := lint_courses(folder, results)) is not None:
             results.append(courses)
@@ -199,7 +201,7 @@ def lint(
         verdict = "[red]failed[/]" if errors or (strict and warnings) else "[green]ok[/]"
         out.print(f"{verdict}: {len(results)} files, {errors} errors, {warnings} warnings")
     failed = errors > 0 or (strict and warnings > 0) or not results
-    raise typer.Exit(1 if failed else 0)
+    finish(1 if failed else 0)
 
 
 def _lint_json(result: LintResult) -> dict[str, Any]:

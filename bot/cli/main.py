@@ -16,7 +16,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from bot.cli import authoring, authoring_more, coordinators
+from bot.cli import authoring, authoring_more, coordinators, ending
 from bot.cli import catalogue as catalogue_cli
 from bot.cli.run import run_app
 from bot.scenario.courses import Courses
@@ -267,6 +267,7 @@ app.add_typer(run_app, name="run")
 
 
 def main() -> None:
+    ending.running_as_program()
     try:
         app()
     except KeyboardInterrupt:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 
 from bot.authoring.lint import lint_file
 from bot.cli import app
+from bot.scenario.synthetic import synthetic_yaml
 from tests.conftest import DIALOGUES, MINI
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -80,6 +83,31 @@ def test_the_command_exits_non_zero_on_errors_and_with_strict_on_warnings(tmp_pa
     assert report[0]["problems"][0]["code"] == "SP000"
     assert "not valid YAML" in report[0]["problems"][0]["message"]
     assert runner.invoke(app, ["lint", str(tmp_path / "missing")]).exit_code == 2
+
+
+def test_the_program_prints_everything_and_keeps_its_exit_code(tmp_path: Path) -> None:
+    # run as the `signpost` program, lint ends the process without freeing the scenario
+    # (bot/cli/ending.py): a long report through a pipe must still arrive whole
+    source = synthetic_yaml(400).replace("      once: true\n", "      once: false\n")
+    path = tmp_path / "scenario.yaml"
+    path.write_text(source, encoding="utf-8")
+    expected = lint_file(path).problems
+    assert len(expected) > 300  # every choice that stays can be pressed again (SP108)
+    # what the console script runs, with an exit handler that only a normal ending would call
+    program = (
+        "import atexit, sys; from bot.cli import main;"
+        "atexit.register(lambda: sys.stderr.write('ended the slow way'));"
+        "sys.argv[0] = 'signpost'; main()"
+    )
+    for strict, code in ((False, 0), (True, 1)):
+        arguments = ["lint", "--format", "json", *(["--strict"] * strict), str(path)]
+        command = [sys.executable, "-c", program, *arguments]
+        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        assert run.returncode == code, run.stderr
+        assert "ended the slow way" not in run.stderr
+        report = json.loads(run.stdout)
+        assert len(report[0]["problems"]) == len(expected)
+        assert report[0]["problems"][-1]["line"] == expected[-1].line
 
 
 def test_every_shipped_scenario_lints_without_warnings() -> None:
