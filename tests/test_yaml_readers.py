@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bot.authoring.lint import lint_file
 from bot.scenario import yamlfast, yamlsource
 from bot.scenario.loader import load_scenario, load_scenario_text
-from bot.scenario.located import Located
+from bot.scenario.located import Located, _keys_and_items_in_python
 from bot.scenario.problems import Problem, ScenarioError
 from bot.scenario.synthetic import synthetic_yaml
 from bot.scenario.yamlfast import read_common_yaml
@@ -45,6 +45,7 @@ CORPUS: list[dict[str, Any]] = [
 def fast_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "python":
         monkeypatch.setattr(yamlfast, "_compiled", None)
+        monkeypatch.setattr("bot.scenario.located._keys_and_items", _keys_and_items_in_python)
     else:
         assert_compiled_reader_built()
     return str(request.param)

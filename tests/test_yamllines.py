@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.scenario import yamlfast
+from bot.scenario.located import _keys_and_items_in_python
 from bot.scenario.synthetic import synthetic_yaml
 
 SOURCE = Path(yamlfast.__file__).with_name("_yamllines.c")
@@ -75,3 +76,27 @@ def test_reading_again_and_again_keeps_no_memory(case: str) -> None:
     # after a few rounds of warming up, nothing more is kept (a leaked reference per line
     # would be hundreds of kilobytes a round)
     assert sizes[-1] - sizes[3] < 20_000, sizes
+
+
+def test_counting_entries_agrees_with_python_and_keeps_no_memory() -> None:
+    # `located` counts the keys and items below a collection to place a problem deep in a file
+    assert_compiled_reader_built()
+    assert yamlfast._compiled is not None
+    count = yamlfast._compiled.count_entries
+    located = yamlfast.read_common_yaml(synthetic_yaml(300))
+    assert located is not None
+    shapes = [{}, [], {"a": []}, [[[[]]]], {"a": [1, {"b": {}, "c": [None, "x"]}]}, [1] * 500]
+    for data in [*shapes, located.data, located.data["nodes"], located.data["nodes"]["n7"]]:
+        assert count(data) == _keys_and_items_in_python(data)
+    assert count(located.data) == len(located.positions) - 1  # a mark each, and the root's
+    with pytest.raises(TypeError, match="a dict or a list"):
+        count((1, 2))  # type: ignore[arg-type]
+    tracemalloc.start()
+    try:
+        sizes = []
+        for _ in range(12):
+            count(located.data)
+            sizes.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+    assert sizes[-1] - sizes[3] < 2_000, sizes

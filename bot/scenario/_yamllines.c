@@ -687,9 +687,59 @@ set_up(PyObject *module, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* located._keys_and_items_in_python, compiled: how many keys and items are written inside a
+ * collection of the reader's data (plain dicts and lists, exact types), counted to find the mark
+ * of a problem deep in a large file without building every position. No Python code runs during
+ * the walk, so the collections stay as they are and borrowed references are enough. */
+static PyObject *
+count_entries(PyObject *module, PyObject *collection)
+{
+    if (!PyDict_CheckExact(collection) && !PyList_CheckExact(collection)) {
+        PyErr_SetString(PyExc_TypeError, "count_entries expects a dict or a list");
+        return NULL;
+    }
+    Py_ssize_t size = 64, waiting = 0, count = 0;
+    PyObject **stack = PyMem_New(PyObject *, size);
+    if (stack == NULL)
+        return PyErr_NoMemory();
+    stack[waiting++] = collection;
+    while (waiting > 0) {
+        PyObject *value = stack[--waiting], *child;
+        int is_dict = PyDict_CheckExact(value);
+        Py_ssize_t length = is_dict ? PyDict_GET_SIZE(value) : PyList_GET_SIZE(value);
+        count += length;
+        for (Py_ssize_t position = 0, i = 0; i < length; i++) {
+            if (is_dict) {
+                if (!PyDict_Next(value, &position, NULL, &child))
+                    break;
+            }
+            else
+                child = PyList_GET_ITEM(value, i);
+            int holds = PyDict_CheckExact(child) ? PyDict_GET_SIZE(child) > 0
+                        : PyList_CheckExact(child) ? PyList_GET_SIZE(child) > 0
+                                                   : 0;
+            if (!holds)
+                continue;
+            if (waiting == size) {
+                PyObject **larger = PyMem_Realloc(stack, (size_t)size * 2 * sizeof(PyObject *));
+                if (larger == NULL) {
+                    PyMem_Free(stack);
+                    return PyErr_NoMemory();
+                }
+                stack = larger;
+                size *= 2;
+            }
+            stack[waiting++] = child;
+        }
+    }
+    PyMem_Free(stack);
+    return PyLong_FromSsize_t(count);
+}
+
 static PyMethodDef methods[] = {
     {"configure", set_up, METH_VARARGS, "Give the reader its Python helpers and limits."},
     {"read", read_text, METH_VARARGS, "The root, line marks and column marks of a text, or None."},
+    {"count_entries", count_entries, METH_O, "How many keys and items a collection holds, deep."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -137,7 +137,8 @@ class Located:
         return count
 
 
-def _keys_and_items(collection: dict[str, Any] | list[Any]) -> int:
+def _keys_and_items_in_python(collection: dict[str, Any] | list[Any]) -> int:
+    """How many keys and items are written inside `collection`, however deep."""
     # Exact types, not isinstance: only the fast reader's data has marks, and it is made of
     # plain dicts and lists; the checks are most of this loop's time (isinstance: 50% more).
     count = 0
@@ -149,6 +150,13 @@ def _keys_and_items(collection: dict[str, Any] | list[Any]) -> int:
             if child and (type(child) is dict or type(child) is list):
                 waiting.append(child)
     return count
+
+
+try:  # the same count in C (`_yamllines.c`): a problem deep in a 10,000-node file is placed
+    # in a few hundredths of a second instead of a third of one
+    from bot.scenario._yamllines import count_entries as _keys_and_items
+except ImportError:  # built without a C compiler
+    _keys_and_items = _keys_and_items_in_python
 
 
 def _holds(value: Any, part: str | int) -> bool:
