@@ -1,46 +1,31 @@
 """`signpost lint`: load errors plus graph and quality warnings, each with a stable code.
 
-Load errors (SP0xx) come from the loader; a scenario with one cannot be played. The rules here
-(SP1xx) run on scenarios that load and catch what makes a scenario play badly: parts no one can
-reach, loops with no way out, a moment where no button is left, variables and codes that do
-nothing, clips the messengers will refuse, stale translations. Every rule is documented in
-dialogues/README.md.
+Load errors (SP0xx) come from the loader; a scenario with one cannot be played. The rules
+(SP1xx, `bot.authoring.rules`) run on scenarios that load and catch what makes a scenario play
+badly. Every code is documented in dialogues/README.md.
 """
 
 from __future__ import annotations
 
 import gc
-import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.authoring import strings
-from bot.scenario import model as m
-from bot.scenario.checks import ScenarioParts, parts_of
-from bot.scenario.codes import DIMENSION_CODES
+from bot.authoring import split
+from bot.authoring.rules import Warning_, rules
+from bot.scenario.checks import ScenarioParts
 from bot.scenario.courses import COURSES_FILE, load_courses
-from bot.scenario.expr import CompiledExpression, compile_expression, compile_update
 from bot.scenario.loader import (
     SCENARIO_FILE,
     LoadedScenario,
     collector_paused,
-    load_scenario_located,
+    load_read,
+    read_mapping,
+    read_source,
 )
 from bot.scenario.problems import Problem, ScenarioError, Severity
 from bot.scenario.yamlsource import Located, Path_, read_yaml
-
-#: Bot API upload limits (https://core.telegram.org/bots/api#sending-files): photos 10 MB,
-#: other files 50 MB. Matrix homeservers default to 50 MB as well.
-UPLOAD_LIMITS = {"photo": 10 * 1024 * 1024}
-DEFAULT_UPLOAD_LIMIT = 50 * 1024 * 1024
-#: conditions are checked against every combination of their variables' values up to this many
-MAX_COMBINATIONS = 50_000
-
-Warning_ = tuple[Path_, str, str, str, Severity]  # path, message, hint, code, severity
-Lines = list[tuple[Path_, m.Line]]
-Choices = list[tuple[Path_, str, m.Choice]]
-Conditions = list[tuple[Path_, str]]  # where, and the condition's text
 
 
 @dataclass(slots=True)
@@ -87,43 +72,71 @@ def _ids_of_unloaded(folder: Path, results: list[LintResult]) -> set[str]:
     return {r.file.parent.name for r in results if r.scenario_id is None}
 
 
-def lint_file(path: Path, keep: list[object] | None = None) -> LintResult:
-    """The problems of one scenario file. `keep` is for a program that ends after linting: the
-    scenario is left in it instead of being freed (it holds the last file's only), and out of
-    the collector's sight."""
+def lint_file(
+    path: Path, keep: list[object] | None = None, *, two_cores: bool = True
+) -> LintResult:
+    """The problems of one scenario file, in the order of the file. A large file is checked in
+    two processes unless `two_cores` is False (`bot.authoring.split`). `keep` is for a program
+    that ends after linting: the scenario is left in it instead of being freed (it holds the
+    last file's only), and out of the collector's sight."""
     # The collector stays paused over the rules too (they make a few hundred thousand objects on
     # a large scenario), and `_lint_file` returns with the scenario already let go, or kept and
     # frozen, so that no collection has it to scan when the collector is back (0.5 s on 10,000
     # nodes).
     with collector_paused():
-        return _lint_file(path, keep)
+        result, kept = _lint_file(path, two_cores)
+        if keep is not None:
+            keep[:] = kept
+            gc.freeze()
+        del kept
+    return result
 
 
-def _lint_file(path: Path, keep: list[object] | None) -> LintResult:
+def _lint_file(path: Path, two_cores: bool) -> tuple[LintResult, list[object]]:
     result = LintResult(path)
     try:
-        loaded, located, parts = load_scenario_located(path)
+        source = read_source(path)
+        located = read_mapping(source, str(path))
+        if two_cores and (halves := split.lint_in_halves(path, source, located)) is not None:
+            return _from_halves(result, halves, located), [located, *halves.kept]
+        loaded, located, parts = load_read(path, source, located)
     except ScenarioError as exc:
-        result.problems = exc.problems
-        return result
+        result.problems = in_file_order(exc.problems)
+        return result, []
     result.scenario_id = loaded.id
     result.problems = lint_loaded(loaded, located, parts)
-    if keep is not None:
-        keep[:] = [loaded, located, parts]
-        gc.freeze()
+    return result, [loaded, located, parts]
+
+
+def _from_halves(result: LintResult, halves: split.Halves, located: Located) -> LintResult:
+    if halves.invalid:
+        result.problems = in_file_order(halves.invalid)
+    elif halves.errors:
+        errors: list[Warning_] = [(p, m, h, code, "error") for p, m, h, code in halves.errors]
+        result.problems = placed(result.file, located, errors)
+    else:
+        result.scenario_id = halves.scenario_id
+        result.problems = placed(result.file, located, halves.warnings)
     return result
 
 
 def lint_loaded(
     loaded: LoadedScenario, located: Located | None = None, parts: ScenarioParts | None = None
 ) -> list[Problem]:
-    located = located or read_yaml(loaded.source)
-    name = str(loaded.path)
-    problems = [
-        _problem(name, located, path, message, hint, code, severity)
-        for path, message, hint, code, severity in rules(loaded, parts)
-    ]
-    return sorted(problems, key=lambda p: (p.line, p.column, p.code))
+    return placed(loaded.path, located or read_yaml(loaded.source), rules(loaded, parts))
+
+
+def placed(path: Path, located: Located, found: Iterable[Warning_]) -> list[Problem]:
+    """Problems with their lines and columns, in the order of the file."""
+    name = str(path)
+    return in_file_order(
+        _problem(name, located, where, message, hint, code, severity)
+        for where, message, hint, code, severity in found
+    )
+
+
+def in_file_order(problems: Iterable[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line, p.column, p.code, p.message))
 
 
 def _problem(
@@ -131,236 +144,3 @@ def _problem(
 ) -> Problem:
     where = located.position_of(path)
     return Problem(name, where.line, where.column, message, hint, code, sev)
-
-
-def rules(loaded: LoadedScenario, parts: ScenarioParts | None = None) -> Iterator[Warning_]:
-    scenario = loaded.scenario
-    if parts is None:  # not found by the loader already
-        parts = parts_of(scenario)
-    lines, choices, conditions = parts.lines, parts.choices, parts.conditions
-    yield from _reachability(scenario)
-    yield from _variables(scenario, conditions, choices)
-    yield from _conditions(scenario, conditions)
-    yield from _stuck_nodes(scenario)
-    yield from _repeatable(choices)
-    yield from _unused_codes(scenario, lines, choices)
-    yield from _clip_sizes(lines, loaded.folder)
-    for path, message, hint, code in strings.stale_translations(loaded):
-        yield path, message, hint, code, "warning"
-
-
-# -- the graph ---------------------------------------------------------------------------------
-
-
-def edges(scenario: m.Scenario) -> dict[str, set[str]]:
-    """Where each node can lead, whatever the conditions."""
-    graph: dict[str, set[str]] = {}
-    for node_id, node in scenario.nodes.items():
-        graph[node_id] = following = set()
-        for target in (node.next, *(choice.goto for choice in node.choices)):
-            if isinstance(target, str):
-                following.add(target)
-            elif target is not None:
-                following.update(branch.to for branch in target)
-    return graph
-
-
-def _reach(graph: dict[str, set[str]], start: Iterable[str]) -> set[str]:
-    seen = set(start)
-    frontier = list(seen)
-    while frontier:
-        for following in graph.get(frontier.pop(), ()):
-            if following not in seen:
-                seen.add(following)
-                frontier.append(following)
-    return seen
-
-
-def _reachability(scenario: m.Scenario) -> Iterator[Warning_]:
-    graph = edges(scenario)
-    reachable = _reach(graph, [scenario.start])
-    for node_id in scenario.nodes:
-        if node_id not in reachable:
-            hint = "lead to it from another node, or delete it"
-            message = f"'{node_id}' cannot be reached from the start"
-            yield ("nodes", node_id), message, hint, "SP101", "warning"
-    backwards: dict[str, set[str]] = {node_id: set() for node_id in scenario.nodes}
-    for source, targets in graph.items():
-        for target in targets:
-            backwards.setdefault(target, set()).add(source)
-    endings = [n for n, node in scenario.nodes.items() if node.ending is not None]
-    can_end = _reach(backwards, endings)
-    for node_id in scenario.nodes:
-        if node_id in reachable and node_id not in can_end:
-            message = f"no ending can be reached from '{node_id}': a trainee there is trapped"
-            hint = "give the loop a way out to an ending"
-            yield ("nodes", node_id), message, hint, "SP102", "error"
-
-
-# -- variables and conditions -----------------------------------------------------------------
-
-
-def _variables(
-    scenario: m.Scenario, conditions: Conditions, choices: Choices
-) -> Iterator[Warning_]:
-    names = list(scenario.variables)
-    read: set[str] = set()
-    for source in {source for _path, source in conditions}:  # a few, written many times over
-        read |= compile_expression(source, names).names
-    written: set[str] = set()
-    expressions: set[tuple[str, str]] = set()  # a few, written many times over
-    for updates in _all_updates(scenario, choices):
-        for target, value in updates.items():
-            written.add(target)
-            if isinstance(value, str):
-                expressions.add((target, value))
-    for target, value in expressions:
-        read |= compile_update(value, target, names).names - {target}
-    for name in names:
-        path = ("variables", name)
-        if name not in read:
-            hint = "use it in a 'when' condition, or remove it"
-            yield path, f"the variable '{name}' is never read", hint, "SP103", "warning"
-        if name not in written:
-            hint = "change it with 'set:' somewhere, or make it a constant in the text"
-            yield path, f"the variable '{name}' is never changed", hint, "SP104", "warning"
-
-
-def _all_updates(scenario: m.Scenario, choices: Choices) -> Iterator[dict[str, int | bool | str]]:
-    for node in scenario.nodes.values():
-        yield node.set
-    for _path, _node, choice in choices:
-        yield choice.set
-
-
-def _domains(scenario: m.Scenario) -> dict[str, list[int | bool] | None]:
-    """Every value a variable can take, or None where it is unbounded."""
-    domains: dict[str, list[int | bool] | None] = {}
-    for name, variable in scenario.variables.items():
-        if variable.type == "bool":
-            domains[name] = [False, True]
-        elif variable.min is not None and variable.max is not None:
-            domains[name] = list(range(variable.min, variable.max + 1))
-        else:
-            domains[name] = None
-    return domains
-
-
-def _assignments(
-    names: Iterable[str], domains: dict[str, list[int | bool] | None]
-) -> list[dict[str, int | bool]] | None:
-    """Every combination of values of `names`, or None if there are too many or some are
-    unbounded."""
-    chosen = sorted(names)
-    values = [domains.get(n) for n in chosen]
-    if any(v is None for v in values):
-        return None
-    count = 1
-    for v in values:
-        count *= len(v or ())
-    if count > MAX_COMBINATIONS:
-        return None
-    return [dict(zip(chosen, combo, strict=True)) for combo in itertools.product(*values)]  # type: ignore[arg-type]
-
-
-def _conditions(scenario: m.Scenario, conditions: Conditions) -> Iterator[Warning_]:
-    names = list(scenario.variables)
-    domains = _domains(scenario)
-    outcomes: dict[str, set[bool] | None] = {}  # by source: a condition is written many times
-    for path, source in conditions:
-        if source not in outcomes:
-            outcomes[source] = _outcomes(compile_expression(source, names), domains)
-        results = outcomes[source]
-        if results is None:
-            continue
-        if results == {False}:
-            hint = "check the numbers against the variables' min and max"
-            yield path, f"'{source}' can never hold", hint, "SP105", "warning"
-        elif results == {True} and path[-2] != "variants":
-            hint = "remove the condition, or check it against min and max"
-            yield path, f"'{source}' always holds", hint, "SP106", "warning"
-
-
-def _outcomes(
-    compiled: CompiledExpression, domains: dict[str, list[int | bool] | None]
-) -> set[bool] | None:
-    """What a condition comes to over every combination of its variables' values (None when it
-    reads none, or they are too many)."""
-    cases = _assignments(compiled.names, domains)
-    if cases is None or not compiled.names:
-        return None
-    return {bool(compiled.evaluate(case)) for case in cases}
-
-
-def _stuck_nodes(scenario: m.Scenario) -> Iterator[Warning_]:
-    """A node whose every way out is conditional: find values that close them all."""
-    names = list(scenario.variables)
-    domains = _domains(scenario)
-    for node_id, node in scenario.nodes.items():
-        if node.ending is not None or node.next is not None or not node.choices:
-            continue
-        exits = [c for c in node.choices if c.goto is not None]
-        if not exits or any(c.when is None for c in exits):
-            continue
-        compiled = [compile_expression(c.when or "true", names) for c in exits]
-        used = set().union(*(c.names for c in compiled))
-        for case in _assignments(used, domains) or []:
-            if not any(c.evaluate(case) for c in compiled):
-                values = ", ".join(f"{k}={v}" for k, v in sorted(case.items()))
-                message = f"with {values} no choice leads out of '{node_id}'"
-                hint = "add a way out for that case (a choice with the opposite condition)"
-                yield ("nodes", node_id, "choices"), message, hint, "SP107", "error"
-                break
-
-
-def _repeatable(choices: Choices) -> Iterator[Warning_]:
-    for path, _node, choice in choices:
-        if choice.goto is None and not choice.once:
-            message = f"'{choice.id}' stays on this node and can be pressed again and again"
-            hint = "add 'once: true', or a 'goto'"
-            yield path, message, hint, "SP108", "warning"
-
-
-# -- codes ------------------------------------------------------------------------------------
-
-
-def _unused_codes(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Warning_]:
-    weights = scenario.scoring.weights
-    scored = {d.code[0] for _p, _n, c in choices for d in c.score}
-    scored |= {"Q"}  # typed questions are scored on Q whatever the choices say
-    if any(c.notices for _p, _n, c in choices):
-        scored |= {"I"}  # following up an indicator scores I+FOLLOWUP, missing it I-MISSED
-    for dimension in DIMENSION_CODES:
-        if weights.get(dimension, 0) > 0 and dimension not in scored:
-            message = f"no choice scores the rubric dimension {dimension}"
-            hint = "score it somewhere, or set its weight to 0 in scoring.weights"
-            yield ("scoring",), message, hint, "SP110", "warning"
-    revealed = {code for _p, line in lines for code in line.reveals}
-    revealed |= {code for _p, line in lines for v in line.variants for code in v.reveals}
-    for path, _node, choice in choices:
-        for i, code in enumerate(choice.notices):
-            if code not in revealed:
-                message = f"'{code}' is noticed here but no line reveals it"
-                hint = "add it to the 'reveals' of the line that shows it"
-                yield (*path, "notices", i), message, hint, "SP111", "warning"
-
-
-# -- clips ------------------------------------------------------------------------------------
-
-
-def _clip_sizes(lines: Lines, folder: Path) -> Iterator[Warning_]:
-    for path, line in lines:
-        clip = line.clip
-        if clip is None:
-            continue
-        file = folder / clip.file
-        if not file.is_file():
-            continue  # the loader reports missing clips
-        size = file.stat().st_size
-        limit = UPLOAD_LIMITS.get(clip.kind, DEFAULT_UPLOAD_LIMIT)
-        if size > limit:
-            message = (
-                f"'{clip.file}' is {size / 1e6:.1f} MB: messengers refuse a {clip.kind} "
-                f"over {limit // (1024 * 1024)} MB"
-            )
-            yield (*path, "clip", "file"), message, "make it smaller", "SP112", "error"

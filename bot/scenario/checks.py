@@ -40,11 +40,13 @@ class ScenarioParts:
     conditions: list[tuple[Path_, str]]
 
 
-def parts_of(scenario: m.Scenario) -> ScenarioParts:
-    """In file order: the scenario's fallback lines, then for each node its lines (`say`, then
-    `fallback`, then each choice's `reply`); each node's choices; and the conditions of the
-    lines, then of the nodes' `next`, then of the choices. One walk, without generators."""
-    lines: Lines = [(("fallback", i), line) for i, line in enumerate(scenario.fallback)]
+def parts_of(scenario: m.Scenario, top: bool = True) -> ScenarioParts:
+    """In file order: the scenario's fallback lines (unless `top` is False: see `part_checks`),
+    then for each node its lines (`say`, then `fallback`, then each choice's `reply`); each
+    node's choices; and the conditions of the lines, then of the nodes' `next`, then of the
+    choices. One walk, without generators."""
+    fallback = scenario.fallback if top else []
+    lines: Lines = [(("fallback", i), line) for i, line in enumerate(fallback)]
     choices: Choices = []
     next_conditions: list[tuple[Path_, str]] = []
     choice_conditions: list[tuple[Path_, str]] = []
@@ -75,18 +77,70 @@ def parts_of(scenario: m.Scenario) -> ScenarioParts:
 def check_scenario(
     scenario: m.Scenario, folder: Path | None, parts: ScenarioParts | None = None
 ) -> Iterator[Check]:
+    """Every load error of `scenario`: those found node by node, then those of the whole file."""
     if parts is None:
         parts = parts_of(scenario)
+    yield from part_checks(scenario, folder, parts, list(scenario.nodes), top=True)
+    yield from whole_file_checks(scenario, ids_of(parts))
+
+
+def part_checks(
+    scenario: m.Scenario, folder: Path | None, parts: ScenarioParts, node_ids: list[str], top: bool
+) -> Iterator[Check]:
+    """The load errors found within a part of the nodes: `scenario` holds all of them, or (for
+    the linter, which checks a large file in two processes) a part of them, the fields outside
+    `nodes` too, and `parts` its parts; `node_ids` is every node of the file, and `top` says
+    whether this part answers for the fields outside `nodes` (one part does)."""
     lines, choices = parts.lines, parts.choices
-    yield from untranslated(scenario)
-    yield from _identities(scenario, lines, choices)
-    yield from _references(scenario, choices)
-    yield from _variables(scenario)
+    yield from untranslated(scenario, top)
+    yield from _speakers(scenario, lines, top)
+    yield from _references(scenario, choices, node_ids, top)
+    if top:
+        yield from _variables(scenario)
     yield from _expressions(scenario, parts.conditions, choices)
-    yield from _codes(scenario, lines, choices)
+    yield from _codes(scenario, lines, choices, top)
     yield from _shapes(scenario)
     if folder is not None:
         yield from _clips(lines, folder)
+
+
+@dataclass(frozen=True, slots=True)
+class Ids:
+    """The line and choice ids of a part, each with its place, in file order: whether an id is
+    used twice, or named in the expert path, is a question for the whole file."""
+
+    lines: list[tuple[Path_, str]]
+    choices: list[tuple[Path_, str]]
+
+    def __add__(self, later: Ids) -> Ids:
+        return Ids(self.lines + later.lines, self.choices + later.choices)
+
+
+def ids_of(parts: ScenarioParts) -> Ids:
+    return Ids(
+        [(path, line.id) for path, line in parts.lines],
+        [(path, choice.id) for path, _node, choice in parts.choices],
+    )
+
+
+def whole_file_checks(scenario: m.Scenario, ids: Ids) -> Iterator[Check]:
+    """The load errors that only the ids of every part can tell (`scenario`: its top level)."""
+    seen_lines: set[str] = set()
+    for path, line_id in ids.lines:
+        if line_id in seen_lines:
+            message = f"the line id '{line_id}' is used twice"
+            yield path, message, "give each line its own id", "SP020"
+        seen_lines.add(line_id)
+    seen_choices: set[str] = set()
+    for path, choice_id in ids.choices:
+        if choice_id in seen_choices:
+            hint = "choice ids identify decisions in transcripts; make each unique"
+            yield (*path, "id"), f"the choice id '{choice_id}' is used twice", hint, "SP022"
+        seen_choices.add(choice_id)
+    for i, choice_id in enumerate(scenario.expert_path):
+        if choice_id not in seen_choices:
+            hint = "list the choice ids of the model interview"
+            yield ("expert_path", i), f"there is no choice '{choice_id}'", hint, "SP031"
 
 
 Problem3 = tuple[str, str, str]  # message, hint, code
@@ -94,35 +148,20 @@ Lines = list[tuple[Path_, m.Line]]
 Choices = list[tuple[Path_, str, m.Choice]]
 
 
-def _identities(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Check]:
+def _speakers(scenario: m.Scenario, lines: Lines, top: bool) -> Iterator[Check]:
     speakers = {scenario.persona.id, NARRATOR, *(c.id for c in scenario.characters)}
-    seen_lines: set[str] = set()
     for path, line in lines:
-        if line.id in seen_lines:
-            yield (
-                path,
-                f"the line id '{line.id}' is used twice",
-                "give each line its own id",
-                "SP020",
-            )
-        seen_lines.add(line.id)
         if line.speaker not in speakers:
             known = ", ".join(sorted(speakers))
             hint = f"declare it under 'characters' or use one of: {known}"
             yield (*path, "speaker"), f"the speaker '{line.speaker}' is not declared", hint, "SP021"
-    seen_choices: set[str] = set()
-    for path, _node, choice in choices:
-        if choice.id in seen_choices:
-            hint = "choice ids identify decisions in transcripts; make each unique"
-            yield (*path, "id"), f"the choice id '{choice.id}' is used twice", hint, "SP022"
-        seen_choices.add(choice.id)
     ids = [c.id for c in scenario.characters]
-    if len(set(ids)) != len(ids) or scenario.persona.id in ids or NARRATOR in ids:
+    if top and (len(set(ids)) != len(ids) or scenario.persona.id in ids or NARRATOR in ids):
         hint = f"persona, characters and '{NARRATOR}' need distinct ids"
         yield ("characters",), "two speakers share an id", hint, "SP023"
 
 
-def _missing_targets(target: m.Target | None, nodes: dict[str, m.Node]) -> list[tuple[Path_, str]]:
+def _missing_targets(target: m.Target | None, nodes: set[str]) -> list[tuple[Path_, str]]:
     """The targets of a `next` or `goto` that are not nodes, each with its place below it."""
     if isinstance(target, str):
         return [] if target in nodes else [((), target)]
@@ -131,27 +170,24 @@ def _missing_targets(target: m.Target | None, nodes: dict[str, m.Node]) -> list[
     return [((i, "to"), branch.to) for i, branch in enumerate(target) if branch.to not in nodes]
 
 
-def _references(scenario: m.Scenario, choices: Choices) -> Iterator[Check]:
-    nodes = scenario.nodes
+def _references(
+    scenario: m.Scenario, choices: Choices, node_ids: list[str], top: bool
+) -> Iterator[Check]:
+    nodes = set(node_ids)
     # paths are made only for the targets that are missing: a large file has tens of thousands
     missing: list[tuple[Path_, str]] = []
-    if scenario.start not in nodes:
+    if top and scenario.start not in nodes:
         missing.append((("start",), scenario.start))
-    for node_id, node in nodes.items():
+    for node_id, node in scenario.nodes.items():
         for sub, target in _missing_targets(node.next, nodes):
             missing.append((("nodes", node_id, "next", *sub), target))
     for path, _node, choice in choices:
         for sub, target in _missing_targets(choice.goto, nodes):
             missing.append(((*path, "goto", *sub), target))
     for path, target in missing:
-        close = difflib.get_close_matches(target, list(nodes), n=1)
+        close = difflib.get_close_matches(target, node_ids, n=1)
         hint = f"did you mean '{close[0]}'?" if close else "add the node or fix the name"
         yield path, f"there is no node '{target}'", hint, "SP030"
-    choice_ids = {c.id for _p, _n, c in choices}
-    for i, choice_id in enumerate(scenario.expert_path):
-        if choice_id not in choice_ids:
-            hint = "list the choice ids of the model interview"
-            yield ("expert_path", i), f"there is no choice '{choice_id}'", hint, "SP031"
 
 
 def _variables(scenario: m.Scenario) -> Iterator[Check]:
@@ -244,7 +280,7 @@ def _updates(
             yield (*path, "set"), choice.set
 
 
-def _codes(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Check]:
+def _codes(scenario: m.Scenario, lines: Lines, choices: Choices, top: bool) -> Iterator[Check]:
     # each list is looked through only if it holds an unknown code: almost none does
     known = INDICATOR_CODES
     for path, line in lines:
@@ -291,7 +327,7 @@ def _codes(scenario: m.Scenario, lines: Lines, choices: Choices) -> Iterator[Che
             for lang in choice.examples:
                 if lang not in languages:
                     yield (*path, "examples", lang), f"'{lang}' is not declared", "", "SP011"
-    if sum(scenario.scoring.weights.values()) <= 0:
+    if top and sum(scenario.scoring.weights.values()) <= 0:
         yield (
             ("scoring", "weights"),
             "the weights add up to zero",

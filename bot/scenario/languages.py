@@ -81,10 +81,16 @@ def _holds(annotation: Any) -> int:
     return _OTHER
 
 
-def untranslated(scenario: m.Scenario) -> list[Check]:
-    """Every text in exactly the declared languages, in the order of the fields."""
+def untranslated(scenario: m.Scenario, top: bool = True) -> list[Check]:
+    """Every text in exactly the declared languages, in the order of the fields; only the
+    nodes' if `top` is False (another part of a split check has the rest: see `part_checks`)."""
     found: list[Check] = []
-    _walk_texts(scenario, (), set(scenario.languages), found)
+    wanted = set(scenario.languages)
+    if top:
+        _walk_texts(scenario, (), wanted, found)
+    else:
+        for node_id, node in scenario.nodes.items():
+            _walk_texts(node, ("nodes", node_id), wanted, found)
     return found
 
 

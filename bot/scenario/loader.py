@@ -92,13 +92,27 @@ def load_scenario_text(
 def load_scenario_located(path: Path) -> tuple[LoadedScenario, Located, ScenarioParts]:
     """`load_scenario`, with the position of everything in the file and the parts of the
     scenario the checks went through (for the linter, whose rules go through them again)."""
+    source = read_source(path)
+    with collector_paused():
+        return _load(source, str(path), path.parent, path)
+
+
+def load_read(
+    path: Path, source: str, located: Located
+) -> tuple[LoadedScenario, Located, ScenarioParts]:
+    """`load_scenario_located` of a file whose text and YAML were read already (`read_source`,
+    `read_mapping`)."""
+    with collector_paused():
+        return _load(source, str(path), path.parent, path, located)
+
+
+def read_source(path: Path) -> str:
+    """The text of a scenario file, or a `ScenarioError` saying why it cannot be read."""
     try:
-        source = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         name = str(path)
         raise ScenarioError(name, [Problem(name, 1, 1, f"cannot read the file: {exc}")]) from None
-    with collector_paused():
-        return _load(source, str(path), path.parent, path)
 
 
 @contextmanager
@@ -118,9 +132,9 @@ def collector_paused() -> Iterator[None]:
 
 
 def _load(
-    source: str, name: str, folder: Path | None, path: Path | None
+    source: str, name: str, folder: Path | None, path: Path | None, located: Located | None = None
 ) -> tuple[LoadedScenario, Located, ScenarioParts]:
-    scenario, located = _validated(source, name, m.Scenario, "a scenario")
+    scenario, located = _validated(source, name, m.Scenario, "a scenario", located)
     parts = parts_of(scenario)
     problems = [
         Problem(name, *_where(located, path_), message, hint, code)
@@ -144,7 +158,19 @@ def load_document(source: str, name: str, model: type[M], what: str) -> tuple[M,
         return _validated(source, name, model, what)
 
 
-def _validated(source: str, name: str, model: type[M], what: str) -> tuple[M, Located]:
+def _validated(
+    source: str, name: str, model: type[M], what: str, located: Located | None = None
+) -> tuple[M, Located]:
+    if located is None:
+        located = read_mapping(source, name, what)
+    try:
+        return model.model_validate(located.data), located
+    except ValidationError as exc:
+        raise ScenarioError(name, list(validation_problems(exc, located, name, model))) from None
+
+
+def read_mapping(source: str, name: str, what: str = "a scenario") -> Located:
+    """The YAML of `source`, located; a `ScenarioError` unless it is a mapping."""
     try:
         located = read_yaml(source)
     except YamlError as exc:
@@ -153,10 +179,7 @@ def _validated(source: str, name: str, model: type[M], what: str) -> tuple[M, Lo
     if not isinstance(located.data, dict):
         message = f"{what} must be a mapping of fields such as 'id:'"
         raise ScenarioError(name, [Problem(name, 1, 1, message)])
-    try:
-        return model.model_validate(located.data), located
-    except ValidationError as exc:
-        raise ScenarioError(name, list(_validation_problems(exc, located, name, model))) from None
+    return located
 
 
 def scenario_files(root: Path) -> list[Path]:
@@ -237,11 +260,15 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return sorted(names)
 
 
-def _validation_problems(
-    exc: ValidationError, located: Located, name: str, model: type[BaseModel]
+def validation_problems(
+    exc: ValidationError, located: Located, name: str, model: type[BaseModel], within: str = ""
 ) -> Iterator[Problem]:
+    """The errors of `exc`, located and explained; only those below the field `within`, if
+    given (the linter validates a large scenario's nodes in two parts)."""
     seen: set[Path_] = set()
     for error in exc.errors(include_url=False):
+        if within and error["loc"][:1] != (within,):
+            continue
         path, missing = _data_path(tuple(error["loc"]), located.data)
         if path in seen:
             continue  # one message per place: unions report once per alternative
