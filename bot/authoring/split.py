@@ -89,10 +89,11 @@ def lint_in_halves(path: Path, source: str, located: Located) -> Halves | None:
     try:
         head = check(first, top=True)
         tail = _read(answer)
+        answer.close()
+        return None if tail is None else _joined(head, tail, path, source)
     finally:
         answer.close()  # a child still writing gets a broken pipe, not a wait for ever
-        os.waitpid(pid, 0)
-    return None if tail is None else _joined(head, tail, path, source)
+        os.waitpid(pid, 0)  # after the joining, which the child's exit overlaps
 
 
 def _check_half(
