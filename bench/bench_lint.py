@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import host_pace, paces
+from bench.common import host_pace, host_pace_two_at_once, paces
 from bot.authoring import split
 from bot.authoring.lint import lint_file, lint_loaded
 from bot.scenario import model as m
@@ -154,12 +154,14 @@ def run(nodes: int = NODES) -> dict[str, Any]:
         }
         lint_file(Path("dialogues/air-01/scenario.yaml"))  # the imports of a first run
         results["pace"] = [host_pace()]
+        results["pace_two"] = [host_pace_two_at_once()]
         for number, (case, text) in enumerate(zip(CASES, texts, strict=True)):
             path = folder / f"case-{number}" / "scenario.yaml"
             path.parent.mkdir()
             path.write_text(text, encoding="utf-8")
             results[case] = measure(path)
             results["pace"].append(host_pace())
+            results["pace_two"].append(host_pace_two_at_once())
         return results
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -216,7 +218,9 @@ def render(results: dict[str, Any]) -> list[str]:
         f"process and {generated['command_s']:.2f} s as a command (median of {RUNS}): "
         + ("met." if met else "not met.")
         + f" The host's pace (`bench.common.host_pace`, lower is faster) was "
-        f"{paces(results['pace'])} over this section. On this kind of machine the same lint "
+        f"{paces(results['pace'])} over this section, and {paces(results['pace_two'])} in two "
+        "processes at once (`host_pace_two_at_once`: what the second core gives the lint). "
+        "On this kind of machine the same lint "
         "has also taken twice as long and more, for many minutes with nothing else running (the "
         "host slower, not the code: its user CPU time grew as much); a run of the lint alone "
         "is `python -m bench.bench_lint`.",
