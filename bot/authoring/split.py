@@ -70,7 +70,8 @@ class HalfCheckError(RuntimeError):
 
 def lint_in_halves(path: Path, source: str, located: Located) -> Halves | None:
     """The lint of a large scenario in two processes, or None where it is not worth it (a small
-    file, no fork) or the child ended without a word (killed): lint it in one process then."""
+    file, no fork), the system would not fork, or the child ended without a word (killed): lint
+    it in one process then."""
     data = located.data
     nodes = data.get("nodes") if isinstance(data, dict) else None
     if not hasattr(os, "fork") or not isinstance(nodes, dict) or len(nodes) < SPLIT_FROM_NODES:
@@ -84,7 +85,10 @@ def lint_in_halves(path: Path, source: str, located: Located) -> Halves | None:
     def check(half: dict[str, Any], top: bool) -> _Half:
         return _check_half(half, top, located, name, path.parent, node_ids)
 
-    pid, pipe = _forked(lambda: check(second, top=False))
+    try:
+        pid, pipe = _forked(lambda: check(second, top=False))
+    except OSError:  # no process to spare (a limit on processes, or memory)
+        return None
     answer = os.fdopen(pipe, "rb")
     try:
         head = check(first, top=True)
@@ -130,7 +134,12 @@ def _joined(head: _Half, tail: _Half, path: Path, source: str) -> Halves:
 def _forked(work: Callable[[], _Half]) -> tuple[int, int]:
     """Run `work` in a child process; its pid, and the pipe its answer comes through."""
     reading, writing = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reading)
+        os.close(writing)
+        raise
     if pid:
         os.close(writing)
         return pid, reading

@@ -222,3 +222,27 @@ def test_a_child_that_dies_leaves_the_lint_to_one_process(
     assert halves == []  # nothing was joined: the lint ran in one process
     assert problems == lint_file(path, two_cores=False).problems
     assert "SP022" in {p.code for p in problems}
+
+
+def test_a_system_that_will_not_fork_leaves_the_lint_to_one_process(
+    tmp_path: Path, halves: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    pipes: list[tuple[int, int]] = []
+    real_pipe = os.pipe
+
+    def recorded() -> tuple[int, int]:
+        pipes.append(real_pipe())
+        return pipes[-1]
+
+    monkeypatch.setattr(os, "fork", refused)
+    monkeypatch.setattr(os, "pipe", recorded)
+    path = written(tmp_path, synthetic_yaml(20))
+    assert lint_file(path).problems == lint_file(path, two_cores=False).problems
+    assert halves == []
+    assert len(pipes) == 1
+    for end in pipes[0]:  # closed again
+        with pytest.raises(OSError):
+            os.fstat(end)
