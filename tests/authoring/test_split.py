@@ -25,10 +25,8 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
-@pytest.fixture
-def halves(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """Every file of two nodes or more is split; counts the lints that were."""
-    monkeypatch.setattr(split, "SPLIT_FROM_NODES", 2)
+def counting_joins(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A list that grows by one for each lint done in two halves."""
     joined: list[int] = []
     original = split._joined
 
@@ -37,7 +35,14 @@ def halves(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         return original(*args)
 
     monkeypatch.setattr(split, "_joined", counted)
-    yield joined
+    return joined
+
+
+@pytest.fixture
+def halves(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Every file of two nodes or more is split; counts the lints that were."""
+    monkeypatch.setattr(split, "SPLIT_FROM_NODES", 2)
+    yield counting_joins(monkeypatch)
 
 
 def assert_same_either_way(path: Path) -> LintResult:
@@ -76,7 +81,7 @@ def after(source: str, anchor: str, old: str, new: str) -> str:
     return source[:at] + new + source[at + len(old) :]
 
 
-#: changes to a generated scenario of 40 nodes (n0-n37, then the two endings: the second half
+#: changes to a generated scenario of 41 nodes (n0-n38, then the two endings: the second half
 #: starts at n20), each with a code that must be found (True) or not (False) either way
 ACROSS: dict[str, tuple[list[tuple[str, str, str]], str, bool]] = {
     "a line id used again in the second half": ([("", "- id: l30\n", "- id: l3\n")], "SP020", True),
@@ -174,21 +179,15 @@ def test_mutated_files(tmp_path: Path, halves: list[int]) -> None:
     assert len(halves) > 50  # a sixth of the mutations still read as a mapping of nodes
 
 
-def test_files_from_the_threshold_on_are_split(tmp_path: Path) -> None:
-    joined: list[int] = []
-    original = split._joined
-
-    def counted(*args: Any) -> split.Halves:
-        joined.append(1)
-        return original(*args)
-
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(split, "_joined", counted)
-        patched.setattr(split, "SPLIT_FROM_NODES", 51)  # synthetic_yaml(50) has 51 nodes
-        assert_same_either_way(written(tmp_path, synthetic_yaml(50), "large"))
-        assert joined == [1]
-        lint_file(written(tmp_path, synthetic_yaml(49), "small"))
-        assert joined == [1]
+def test_files_from_the_threshold_on_are_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    joined = counting_joins(monkeypatch)
+    monkeypatch.setattr(split, "SPLIT_FROM_NODES", 51)  # synthetic_yaml(50) has 51 nodes
+    assert_same_either_way(written(tmp_path, synthetic_yaml(50), "large"))
+    assert joined == [1]
+    lint_file(written(tmp_path, synthetic_yaml(49), "small"))
+    assert joined == [1]
 
 
 def test_a_failure_in_the_child_is_reported_with_its_traceback(
