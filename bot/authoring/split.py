@@ -93,7 +93,6 @@ def lint_in_halves(path: Path, source: str, located: Located) -> Halves | None:
     try:
         head = check(first, top=True)
         tail = _read(answer)
-        answer.close()
         return None if tail is None else _joined(head, tail, path, source)
     finally:
         answer.close()  # a child still writing gets a broken pipe, not a wait for ever

@@ -89,19 +89,12 @@ def load_scenario_text(
         return _load(source, name, folder, path)[0]
 
 
-def load_scenario_located(path: Path) -> tuple[LoadedScenario, Located, ScenarioParts]:
-    """`load_scenario`, with the position of everything in the file and the parts of the
-    scenario the checks went through (for the linter, whose rules go through them again)."""
-    source = read_source(path)
-    with collector_paused():
-        return _load(source, str(path), path.parent, path)
-
-
 def load_read(
     path: Path, source: str, located: Located
 ) -> tuple[LoadedScenario, Located, ScenarioParts]:
-    """`load_scenario_located` of a file whose text and YAML were read already (`read_source`,
-    `read_mapping`)."""
+    """`load_scenario` of a file whose text and YAML were read already (`read_source`,
+    `read_mapping`), with the parts of the scenario the checks went through (for the linter,
+    whose rules go through them again)."""
     with collector_paused():
         return _load(source, str(path), path.parent, path, located)
 

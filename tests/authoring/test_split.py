@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +38,10 @@ def counting_joins(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def halves(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+def halves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Every file of two nodes or more is split; counts the lints that were."""
     monkeypatch.setattr(split, "SPLIT_FROM_NODES", 2)
-    yield counting_joins(monkeypatch)
+    return counting_joins(monkeypatch)
 
 
 def assert_same_either_way(path: Path) -> LintResult:
